@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from app.api.deps import AuthServiceDep, credentials_error
+from app.schemas.error import ErrorResponse
+from app.schemas.token import LoginRequest, Token
+from app.schemas.user import PASSWORD_MAX_LENGTH, UserCreate, UserRead
+from app.services.auth_service import AuthService
+from app.services.user_service import UserAlreadyExistsError
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+_UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    status.HTTP_401_UNAUTHORIZED: {"model": ErrorResponse}
+}
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    responses={status.HTTP_409_CONFLICT: {"model": ErrorResponse}},
+)
+async def register(payload: UserCreate, auth: AuthServiceDep) -> UserRead:
+    try:
+        user = await auth.register(payload)
+    except UserAlreadyExistsError as exc:
+        raise HTTPException(status_code=status.HTTP_409_CONFLICT, detail=str(exc)) from exc
+    return UserRead.model_validate(user)
+
+
+@router.post("/login", responses=_UNAUTHORIZED)
+async def login(credentials: LoginRequest, auth: AuthServiceDep) -> Token:
+    return await _issue_token(auth, credentials.username, credentials.password)
+
+
+@router.post(
+    "/token",
+    summary="OAuth2 password flow (form body), used by the docs' Authorize button",
+    responses=_UNAUTHORIZED,
+)
+async def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthServiceDep
+) -> Token:
+    return await _issue_token(auth, form.username, form.password)
+
+
+async def _issue_token(auth: AuthService, login: str, password: str) -> Token:
+    # No stored password is longer than registration allows: refuse without hashing.
+    user = None if len(password) > PASSWORD_MAX_LENGTH else await auth.authenticate(login, password)
+    if user is None:
+        raise credentials_error("Incorrect username or password")
+    return auth.issue_token(user)

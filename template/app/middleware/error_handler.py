@@ -1,0 +1,108 @@
+"""Every error leaves as JSON carrying the request id; stack traces go to the log only.
+
+Validation errors list the fields at fault but never the values submitted (passwords!).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.request_context import request_id_var
+
+logger = logging.getLogger(__name__)
+
+# Failures that mean "the database cannot be reached now", not "this request is wrong".
+DATABASE_UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def error_response(
+    status_code: int, detail: Any, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        status_code=status_code,
+        content={"detail": detail, "request_id": request_id_var.get()},
+        headers=dict(headers) if headers else None,
+    )
+
+
+def sanitize_validation_errors(errors: Any) -> list[dict[str, Any]]:
+    """Keep where and why a field failed; drop the submitted input and its context."""
+    return [
+        {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]} for error in errors
+    ]
+
+
+async def handle_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this type only
+    errors = sanitize_validation_errors(exc.errors())
+    logger.info(
+        "request validation failed",
+        extra={"fields": [".".join(str(part) for part in e["loc"]) for e in errors]},
+    )
+    return error_response(status.HTTP_422_UNPROCESSABLE_CONTENT, errors)
+
+
+async def handle_http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this type only
+    return error_response(exc.status_code, exc.detail, exc.headers)
+
+
+async def handle_database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    logger.error("database unavailable: %s", type(exc).__name__, exc_info=exc)
+    return error_response(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        "Service temporarily unavailable",
+        {"Retry-After": "5"},
+    )
+
+
+def install_exception_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, handle_http_error)
+    for error_type in DATABASE_UNAVAILABLE_ERRORS:
+        app.add_exception_handler(error_type, handle_database_unavailable)
+
+
+class UnhandledErrorMiddleware:
+    """Pure ASGI: turn an unhandled exception into a 500 JSON body, inside the request-id scope."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        response_started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            if response_started:
+                raise
+            response = error_response(
+                status.HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error"
+            )
+            await response(scope, receive, send)

@@ -1,0 +1,124 @@
+"""Fixtures: an isolated database per run, the app started on it, and an HTTP client.
+
+Runs on a SQLite file by default. With TEST_DATABASE_URL pointing at a PostgreSQL server, each
+run creates its own database there and drops it at the end.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before any import of app.main, whose module-level app reads the environment.
+os.environ["ENVIRONMENT"] = "test"
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from alembic import command
+from fastapi import FastAPI
+from httpx import AsyncClient
+from sqlalchemy import make_url, pool, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from app.core.config import TestingSettings
+from app.db.base import Base
+from app.db.session import create_engine
+from tests.support import (
+    PASSWORD,
+    DatabaseFactory,
+    alembic_config,
+    client_for,
+    started_app,
+    user_payload,
+)
+
+
+def upgrade_to_head(connection: Connection) -> None:
+    command.upgrade(alembic_config(connection), "head")
+
+
+@pytest.fixture(scope="session")
+async def database_factory(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[DatabaseFactory]:
+    """Creates empty databases on demand; every one is dropped when the run ends."""
+    server_url = os.environ.get("TEST_DATABASE_URL")
+    created: list[str] = []
+    admin: AsyncEngine | None = None
+    if server_url:
+        admin_url = make_url(TestingSettings(DATABASE_URL=server_url).DATABASE_URL)
+        admin = create_async_engine(
+            admin_url, isolation_level="AUTOCOMMIT", poolclass=pool.NullPool
+        )
+
+    async def create() -> str:
+        if admin is None:
+            path = tmp_path_factory.mktemp("db") / "test.db"
+            return f"sqlite+aiosqlite:///{path}"
+        name = f"test_{uuid.uuid4().hex[:16]}"
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        return admin.url.set(database=name).render_as_string(hide_password=False)
+
+    yield create
+
+    if admin is not None:
+        async with admin.connect() as connection:
+            for name in created:
+                await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+@pytest.fixture(scope="session")
+async def settings(database_factory: DatabaseFactory) -> TestingSettings:
+    return TestingSettings(DATABASE_URL=await database_factory())
+
+
+@pytest.fixture(scope="session")
+async def migrated_engine(settings: TestingSettings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings)
+    async with engine.begin() as connection:
+        await connection.run_sync(upgrade_to_head)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+async def _empty_tables(migrated_engine: AsyncEngine) -> AsyncIterator[None]:
+    yield
+    async with migrated_engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            await connection.execute(table.delete())
+
+
+@pytest.fixture
+async def app(settings: TestingSettings, migrated_engine: AsyncEngine) -> AsyncIterator[FastAPI]:
+    async with started_app(settings) as application:
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    async with client_for(app) as http_client:
+        yield http_client
+
+
+@pytest.fixture
+async def registered_user(client: AsyncClient) -> dict[str, Any]:
+    response = await client.post("/api/v1/auth/register", json=user_payload())
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@pytest.fixture
+async def auth_headers(client: AsyncClient, registered_user: dict[str, Any]) -> dict[str, str]:
+    response = await client.post(
+        "/api/v1/auth/login", json={"username": "testuser", "password": PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

@@ -1,0 +1,47 @@
+"""Helpers shared by the tests (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from alembic.config import Config
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy.engine import Connection
+
+from app.core.config import TestingSettings
+from app.main import create_app
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "SecurePass123"
+
+# Returns the URL of a new, empty database that is dropped when the test run ends.
+DatabaseFactory = Callable[[], Awaitable[str]]
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.attributes["configure_logger"] = False
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+@asynccontextmanager
+async def started_app(settings: TestingSettings) -> AsyncIterator[FastAPI]:
+    """The app with its lifespan running, as uvicorn would run it."""
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+def client_for(application: FastAPI) -> AsyncClient:
+    return AsyncClient(transport=ASGITransport(app=application), base_url="http://testserver")
+
+
+def user_payload(**overrides: str) -> dict[str, str]:
+    payload = {"email": "test@example.com", "username": "testuser", "password": PASSWORD}
+    payload.update(overrides)
+    return payload

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+
+from tests.support import PASSWORD, user_payload
+
+REGISTER = "/api/v1/auth/register"
+LOGIN = "/api/v1/auth/login"
+TOKEN = "/api/v1/auth/token"
+
+
+async def test_register_creates_a_user_without_exposing_the_password(client: AsyncClient) -> None:
+    response = await client.post(REGISTER, json=user_payload())
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["email"] == "test@example.com"
+    assert body["username"] == "testuser"
+    assert body["is_active"] is True
+    assert set(body) == {"id", "email", "username", "is_active", "created_at"}
+    assert PASSWORD not in response.text
+
+
+async def test_register_normalizes_email_and_username_case(client: AsyncClient) -> None:
+    response = await client.post(
+        REGISTER, json=user_payload(email="Mixed.Case@Example.COM", username="MixedCase")
+    )
+
+    assert response.status_code == 201
+    assert response.json()["email"] == "mixed.case@example.com"
+    assert response.json()["username"] == "mixedcase"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"username": "someone-else"}, "email"),
+        ({"email": "other@example.com", "username": "TESTUSER"}, "username"),
+    ],
+)
+async def test_register_refuses_a_taken_email_or_username(
+    client: AsyncClient, registered_user: dict[str, Any], overrides: dict[str, str], field: str
+) -> None:
+    response = await client.post(REGISTER, json=user_payload(**overrides))
+
+    assert response.status_code == 409
+    assert response.json()["detail"] == f"A user with this {field} already exists"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"password": "securepass123"}, "password"),  # no uppercase letter
+        ({"password": "SecurePassword"}, "password"),  # no digit
+        ({"password": "Sec1"}, "password"),  # too short
+        ({"password": "S1" + "x" * 200}, "password"),  # too long
+        ({"email": "not-an-email"}, "email"),
+        ({"username": "ab"}, "username"),
+        ({"username": "bad name!"}, "username"),
+    ],
+)
+async def test_register_refuses_invalid_input_without_echoing_it(
+    client: AsyncClient, overrides: dict[str, str], field: str
+) -> None:
+    payload = user_payload(**overrides)
+
+    response = await client.post(REGISTER, json=payload)
+
+    assert response.status_code == 422
+    errors = response.json()["detail"]
+    assert [error["loc"] for error in errors] == [["body", field]]
+    assert set(errors[0]) == {"loc", "msg", "type"}
+    assert payload["password"] not in response.text
+
+
+async def test_register_refuses_a_body_that_is_not_json(client: AsyncClient) -> None:
+    response = await client.post(
+        REGISTER, content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "json_invalid"
+
+
+async def test_login_returns_a_bearer_token(
+    client: AsyncClient, registered_user: dict[str, Any]
+) -> None:
+    response = await client.post(LOGIN, json={"username": "testuser", "password": PASSWORD})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == 30 * 60
+    assert body["access_token"].count(".") == 2
+
+
+async def test_login_accepts_the_email_address(
+    client: AsyncClient, registered_user: dict[str, Any]
+) -> None:
+    response = await client.post(LOGIN, json={"username": "TEST@example.com", "password": PASSWORD})
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        {"username": "testuser", "password": "WrongPass123"},
+        {"username": "nobody", "password": PASSWORD},
+    ],
+)
+async def test_login_failures_are_indistinguishable_401s(
+    client: AsyncClient, registered_user: dict[str, Any], credentials: dict[str, str]
+) -> None:
+    response = await client.post(LOGIN, json=credentials)
+
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json()["detail"] == "Incorrect username or password"
+
+
+async def test_token_endpoint_accepts_the_oauth2_password_form(
+    client: AsyncClient, registered_user: dict[str, Any]
+) -> None:
+    ok = await client.post(TOKEN, data={"username": "testuser", "password": PASSWORD})
+    refused = await client.post(TOKEN, data={"username": "testuser", "password": "Nope12345"})
+    # Longer than registration allows: refused without spending an Argon2 run on it.
+    oversized = await client.post(TOKEN, data={"username": "testuser", "password": "P1" * 5000})
+
+    assert ok.status_code == 200
+    assert ok.json()["token_type"] == "bearer"
+    for response in (refused, oversized):
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_json_login_refuses_an_oversized_password_as_invalid_input(
+    client: AsyncClient,
+) -> None:
+    response = await client.post(LOGIN, json={"username": "testuser", "password": "P1" * 5000})
+
+    assert response.status_code == 422
+    assert "P1P1" not in response.text

@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+
+from app.core.config import TestingSettings
+from app.core.logging import build_handler
+from tests.support import PASSWORD, client_for, started_app
+
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+}
+
+
+@pytest.fixture
+def json_log() -> Iterator[io.StringIO]:
+    stream = io.StringIO()
+    handler = build_handler(stream)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    previous_level = root.level
+    root.setLevel(logging.INFO)
+    yield stream
+    root.removeHandler(handler)
+    root.setLevel(previous_level)
+
+
+def _records(stream: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+@pytest.fixture
+def failing_app(app: FastAPI) -> FastAPI:
+    async def explode() -> None:
+        raise RuntimeError("secret internal detail")
+
+    app.add_api_route("/explode", explode)
+    return app
+
+
+async def test_unhandled_error_is_a_500_json_with_request_id_and_no_trace(
+    failing_app: FastAPI, client: AsyncClient, json_log: io.StringIO
+) -> None:
+    response = await client.get("/explode")
+
+    assert response.status_code == 500
+    body = response.json()
+    assert body == {"detail": "Internal server error", "request_id": body["request_id"]}
+    assert body["request_id"] == response.headers["x-request-id"]
+    assert "secret internal detail" not in response.text
+    errors = [record for record in _records(json_log) if record["level"] == "ERROR"]
+    assert errors[0]["request_id"] == body["request_id"]
+    assert "secret internal detail" in str(errors[0]["exc_info"])
+
+
+async def test_not_found_is_json_with_request_id(client: AsyncClient) -> None:
+    response = await client.get("/no-such-route")
+
+    assert response.status_code == 404
+    request_id = response.headers["x-request-id"]
+    assert response.json() == {"detail": "Not Found", "request_id": request_id}
+
+
+@pytest.mark.parametrize(
+    ("inbound", "echoed"),
+    [("abc-123_DEF.4", True), ("bad id\twith spaces", False), ("x" * 200, False)],
+)
+async def test_inbound_request_id_is_reused_only_when_well_formed(
+    client: AsyncClient, inbound: str, echoed: bool
+) -> None:
+    response = await client.get("/health", headers={"X-Request-ID": inbound})
+
+    assert (response.headers["x-request-id"] == inbound) is echoed
+    assert 1 <= len(response.headers["x-request-id"]) <= 128
+
+
+async def test_request_id_is_in_every_log_record_of_the_request(
+    client: AsyncClient, json_log: io.StringIO
+) -> None:
+    response = await client.get(
+        "/api/v1/users/me",
+        headers={"X-Request-ID": "trace-me-42", "Authorization": "Bearer not-a-token"},
+    )
+
+    assert response.status_code == 401
+    records = [r for r in _records(json_log) if r["logger"] == "app.api.deps"]
+    assert records
+    assert all(record["request_id"] == "trace-me-42" for record in records)
+
+
+@pytest.mark.parametrize("path", ["/health", "/no-such-route", "/explode"])
+async def test_security_headers_are_on_every_response(
+    failing_app: FastAPI, client: AsyncClient, path: str
+) -> None:
+    response = await client.get(path)
+
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers[name] == value
+    assert "strict-transport-security" not in response.headers
+
+
+async def test_security_headers_are_on_validation_errors(client: AsyncClient) -> None:
+    response = await client.post("/api/v1/auth/register", json={})
+
+    assert response.status_code == 422
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_hsts_is_sent_when_enabled(settings: TestingSettings) -> None:
+    with_hsts = settings.model_copy(update={"HSTS_ENABLED": True})
+    async with started_app(with_hsts) as app, client_for(app) as client:
+        response = await client.get("/health")
+
+    assert response.headers["strict-transport-security"].startswith("max-age=")
+
+
+async def test_cors_allows_only_configured_origins(settings: TestingSettings) -> None:
+    configured = settings.model_copy(update={"ALLOWED_ORIGINS": ["https://app.example.com"]})
+    async with started_app(configured) as app, client_for(app) as client:
+        allowed = await client.get("/health", headers={"Origin": "https://app.example.com"})
+        refused = await client.get("/health", headers={"Origin": "https://evil.example"})
+        preflight = await client.options(
+            "/api/v1/auth/login",
+            headers={
+                "Origin": "https://evil.example",
+                "Access-Control-Request-Method": "POST",
+            },
+        )
+
+    assert allowed.headers["access-control-allow-origin"] == "https://app.example.com"
+    assert "access-control-allow-origin" not in refused.headers
+    assert preflight.status_code == 400
+
+
+async def test_database_outage_on_a_route_is_a_503_json(settings: TestingSettings) -> None:
+    broken = settings.model_copy(
+        update={"DATABASE_URL": "sqlite+aiosqlite:////nonexistent-directory/x.db"}
+    )
+    async with started_app(broken) as app, client_for(app) as client:
+        response = await client.post(
+            "/api/v1/auth/login", json={"username": "testuser", "password": PASSWORD}
+        )
+
+    assert response.status_code == 503
+    assert response.json()["detail"] == "Service temporarily unavailable"
+    assert response.headers["retry-after"] == "5"

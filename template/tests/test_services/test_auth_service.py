@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from app.core.config import TestingSettings
+from app.core.security import PasswordHasher
+from app.db.session import create_session_factory, session_scope
+from app.schemas.user import UserCreate
+from app.services.auth_service import AuthenticationError, AuthService
+from app.services.user_service import UserAlreadyExistsError, UserService
+from tests.support import PASSWORD
+
+
+class CountingHasher(PasswordHasher):
+    """Counts Argon2 verifications, real or decoy, to prove both login paths do the same work."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_cost_kib=1024, parallelism=1)
+        self.verifications = 0
+
+    async def verify(self, password: str, hashed: str) -> tuple[bool, str | None]:
+        self.verifications += 1
+        return await super().verify(password, hashed)
+
+    async def verify_decoy(self, password: str) -> None:
+        self.verifications += 1
+        await super().verify_decoy(password)
+
+
+@pytest.fixture
+async def session(migrated_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    async with session_scope(create_session_factory(migrated_engine)) as db_session:
+        yield db_session
+
+
+@pytest.fixture
+def hasher() -> CountingHasher:
+    return CountingHasher()
+
+
+@pytest.fixture
+def auth(session: AsyncSession, hasher: CountingHasher, settings: TestingSettings) -> AuthService:
+    return AuthService(UserService(session), hasher, settings)
+
+
+NEW_USER = UserCreate(email="svc@example.com", username="svc-user", password=PASSWORD)
+
+
+async def test_register_stores_an_argon2_hash_not_the_password(auth: AuthService) -> None:
+    user = await auth.register(NEW_USER)
+
+    assert user.hashed_password.startswith("$argon2id$")
+    assert PASSWORD not in user.hashed_password
+
+
+async def test_register_refuses_a_duplicate(auth: AuthService) -> None:
+    await auth.register(NEW_USER)
+
+    with pytest.raises(UserAlreadyExistsError):
+        await auth.register(NEW_USER)
+
+
+@pytest.mark.parametrize(
+    ("login", "password", "found"),
+    [
+        ("svc-user", PASSWORD, True),
+        ("svc@example.com", PASSWORD, True),
+        ("svc-user", "WrongPass1", False),
+        ("no-such-user", PASSWORD, False),
+    ],
+)
+async def test_every_login_path_costs_exactly_one_argon2_verification(
+    auth: AuthService, hasher: CountingHasher, login: str, password: str, found: bool
+) -> None:
+    await auth.register(NEW_USER)
+
+    user = await auth.authenticate(login, password)
+
+    assert (user is not None) is found
+    assert hasher.verifications == 1
+
+
+async def test_token_resolves_back_to_its_user(auth: AuthService) -> None:
+    user = await auth.register(NEW_USER)
+    token = auth.issue_token(user)
+
+    assert (await auth.user_from_token(token.access_token)).id == user.id
+
+
+async def test_token_of_a_deleted_user_is_refused(auth: AuthService, session: AsyncSession) -> None:
+    user = await auth.register(NEW_USER)
+    token = auth.issue_token(user)
+    await session.delete(user)
+    await session.flush()
+
+    with pytest.raises(AuthenticationError, match="does not exist"):
+        await auth.user_from_token(token.access_token)
+
+
+async def test_login_upgrades_a_hash_made_with_weaker_parameters(
+    session: AsyncSession, settings: TestingSettings
+) -> None:
+    weak = PasswordHasher(time_cost=1, memory_cost_kib=1024, parallelism=1)
+    strong = PasswordHasher(time_cost=2, memory_cost_kib=1024, parallelism=1)
+    user = await AuthService(UserService(session), weak, settings).register(NEW_USER)
+
+    authenticated = await AuthService(UserService(session), strong, settings).authenticate(
+        "svc-user", PASSWORD
+    )
+
+    assert authenticated is user
+    assert "t=2" in user.hashed_password

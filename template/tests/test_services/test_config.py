@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.core.config import (
+    ConfigurationError,
+    DevelopmentSettings,
+    Environment,
+    ProductionSettings,
+    load_settings,
+)
+from tests.support import PROJECT_ROOT
+
+STRONG_SECRET = "Zq8xV2mN4pR7tY1uW3eA5sD6fG9hJ0kL"
+SETTINGS_VARIABLES = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "ALLOWED_ORIGINS",
+    "DOCS_ENABLED",
+    "HSTS_ENABLED",
+    "LOG_LEVEL",
+)
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """No settings from the process or from dotenv files: each test sets what it needs."""
+    for name in SETTINGS_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return monkeypatch
+
+
+@pytest.fixture
+def production_environment(clean_environment: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    clean_environment.setenv("SECRET_KEY", STRONG_SECRET)
+    clean_environment.setenv("DATABASE_URL", "postgresql://app:pw@db:5432/app")
+    clean_environment.setenv(
+        "ALLOWED_ORIGINS", "https://app.example.com, https://admin.example.com/"
+    )
+    return clean_environment
+
+
+def test_valid_production_settings_load(production_environment: pytest.MonkeyPatch) -> None:
+    settings = load_settings("production")
+
+    assert isinstance(settings, ProductionSettings)
+    assert settings.DATABASE_URL == "postgresql+asyncpg://app:pw@db:5432/app"
+    assert settings.ALLOWED_ORIGINS == ["https://app.example.com", "https://admin.example.com"]
+    assert settings.DOCS_ENABLED is False
+    assert settings.HSTS_ENABLED is True
+    assert settings.DEBUG is False
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "reason"),
+    [
+        ("SECRET_KEY", None, "SECRET_KEY is required"),
+        ("SECRET_KEY", "Short1", "SECRET_KEY must be at least 32 characters"),
+        ("SECRET_KEY", "change-me-change-me-change-me-change-me", "SECRET_KEY is a placeholder"),
+        ("SECRET_KEY", "development-only-insecure-key-never-use-in-production", "placeholder"),
+        ("DATABASE_URL", None, "DATABASE_URL is required"),
+        ("ALLOWED_ORIGINS", None, "ALLOWED_ORIGINS is required"),
+        ("ALLOWED_ORIGINS", " , ", "ALLOWED_ORIGINS must list at least one origin"),
+        ("ALLOWED_ORIGINS", "*", "'*' is not allowed"),
+    ],
+)
+def test_production_refuses_to_start_naming_the_variable(
+    production_environment: pytest.MonkeyPatch, variable: str, value: str | None, reason: str
+) -> None:
+    if value is None:
+        production_environment.delenv(variable)
+    else:
+        production_environment.setenv(variable, value)
+
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings("production")
+
+    message = str(raised.value)
+    assert reason in message
+    assert variable in message
+    assert "\n" not in message
+    if variable == "SECRET_KEY" and value:
+        assert value not in message
+
+
+def test_shipped_production_dotenv_is_refused(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    clean_environment.chdir(PROJECT_ROOT)
+
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings("production")
+
+    message = str(raised.value)
+    for variable in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_ORIGINS"):
+        assert variable in message
+
+
+def test_development_defaults_to_embedded_sqlite(clean_environment: pytest.MonkeyPatch) -> None:
+    clean_environment.setenv("SECRET_KEY", "dev")
+
+    settings = load_settings("development")
+
+    assert isinstance(settings, DevelopmentSettings)
+    assert settings.DATABASE_URL == "sqlite+aiosqlite:///./dev.db"
+    assert settings.ENVIRONMENT is Environment.DEVELOPMENT
+    assert settings.DOCS_ENABLED is True
+
+
+def test_development_reads_its_dotenv_file(clean_environment: pytest.MonkeyPatch) -> None:
+    clean_environment.chdir(PROJECT_ROOT)
+
+    settings = load_settings("Development")
+
+    assert settings.SECRET_KEY.get_secret_value().startswith("development-only")
+
+
+def test_unknown_environment_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="ENVIRONMENT must be one of"):
+        load_settings("staging")
+
+
+def test_the_secret_never_appears_in_a_configuration_error(
+    production_environment: pytest.MonkeyPatch,
+) -> None:
+    production_environment.setenv("SECRET_KEY", "tiny-but-secret")
+    production_environment.setenv("ACCESS_TOKEN_EXPIRE_MINUTES", "not-a-number")
+
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings("production")
+
+    assert "tiny-but-secret" not in str(raised.value)
+    assert "ACCESS_TOKEN_EXPIRE_MINUTES" in str(raised.value)

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+
+from app.core.security import (
+    InvalidTokenError,
+    PasswordHasher,
+    create_access_token,
+    decode_access_token,
+)
+
+KEY = "unit-test-key-0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _cheap_hasher(time_cost: int = 1) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost_kib=1024, parallelism=1)
+
+
+def test_access_token_round_trip_carries_aware_times_and_claims() -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    access = create_access_token("user-1", secret_key=KEY, expires_in=timedelta(minutes=5), now=now)
+
+    claims = decode_access_token(access.token, secret_key=KEY)
+
+    assert claims.subject == "user-1"
+    assert claims.issued_at == now
+    assert claims.expires_at == now + timedelta(minutes=5) == access.expires_at
+    assert claims.expires_at.tzinfo is UTC
+    assert len(claims.token_id) == 32
+    assert jwt.get_unverified_header(access.token)["alg"] == "HS256"
+
+
+def test_expired_token_is_refused() -> None:
+    past = datetime.now(UTC) - timedelta(hours=1)
+    access = create_access_token("u", secret_key=KEY, expires_in=timedelta(minutes=1), now=past)
+
+    with pytest.raises(InvalidTokenError, match="expired"):
+        decode_access_token(access.token, secret_key=KEY)
+
+
+@pytest.mark.parametrize("token", ["", "a.b.c", "not-a-token"])
+def test_malformed_tokens_are_refused(token: str) -> None:
+    with pytest.raises(InvalidTokenError):
+        decode_access_token(token, secret_key=KEY)
+
+
+def test_token_signed_with_another_key_is_refused() -> None:
+    access = create_access_token("u", secret_key=KEY, expires_in=timedelta(minutes=1))
+
+    with pytest.raises(InvalidTokenError):
+        decode_access_token(access.token, secret_key=KEY[::-1])
+
+
+def test_unsigned_token_is_refused() -> None:
+    now = datetime.now(UTC)
+    claims = {
+        "sub": "u",
+        "iat": now,
+        "exp": now + timedelta(minutes=1),
+        "jti": "j",
+        "type": "access",
+    }
+    token = jwt.encode(claims, key=None, algorithm="none")
+
+    with pytest.raises(InvalidTokenError):
+        decode_access_token(token, secret_key=KEY)
+
+
+async def test_password_hash_verifies_only_the_right_password() -> None:
+    hasher = _cheap_hasher()
+    hashed = await hasher.hash("SecurePass123")
+
+    assert hashed.startswith("$argon2id$")
+    assert await hasher.verify("SecurePass123", hashed) == (True, None)
+    assert (await hasher.verify("SecurePass124", hashed))[0] is False
+
+
+async def test_hash_made_with_old_parameters_is_upgraded_on_verify() -> None:
+    old_hash = await _cheap_hasher(time_cost=1).hash("SecurePass123")
+
+    valid, upgraded = await _cheap_hasher(time_cost=2).verify("SecurePass123", old_hash)
+
+    assert valid is True
+    assert upgraded is not None
+    assert "t=2" in upgraded
+
+
+async def test_unknown_hash_format_is_a_failed_verification() -> None:
+    bcrypt_hash = "$2b$12$abcdefghijklmnopqrstuuS1Ck9V0CgV2eYwKpQqk4bW1nL5F2a3e"
+
+    assert await _cheap_hasher().verify("SecurePass123", bcrypt_hash) == (False, None)

@@ -1,0 +1,81 @@
+"""Shared fixtures: render the template, install a rendered project, find services.
+
+Rendering uses the working tree at HEAD plus uncommitted changes (copier's dirty-template
+mode), so the tests see exactly what a developer is about to commit.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import (
+    DEFAULT_PYTHON,
+    RenderedProject,
+    find_python,
+    postgres_server_url,
+    render,
+)
+
+# A personal copier settings file must not change what the tests render.
+_EMPTY_SETTINGS = Path(tempfile.mkdtemp(prefix="copier-settings-")) / "settings.yml"
+_EMPTY_SETTINGS.write_text("{}\n")
+os.environ["COPIER_SETTINGS_PATH"] = str(_EMPTY_SETTINGS)
+
+
+@pytest.fixture(scope="session")
+def default_project(tmp_path_factory: pytest.TempPathFactory) -> RenderedProject:
+    """The default answers, rendered once for every cheap check."""
+    return render(tmp_path_factory.mktemp("default"), {})
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The machine's PostgreSQL; its absence fails the deep tier instead of skipping it."""
+    url = postgres_server_url()
+    if url is None:
+        pytest.fail(
+            "PostgreSQL is not answering at TEST_POSTGRES_URL "
+            f"({os.environ.get('TEST_POSTGRES_URL', 'postgresql://postgres@127.0.0.1:5432/postgres')})"
+            "; start it (see README) — the deep tier never skips it"
+        )
+    return url
+
+
+@pytest.fixture(scope="session", params=["3.11", "3.12", "3.13"])
+def python_version(request: pytest.FixtureRequest) -> str:
+    version: str = request.param
+    if find_python(version) is None:
+        if version == DEFAULT_PYTHON:
+            pytest.fail(f"Python {version} (the template's default) is not installed")
+        pytest.skip(f"Python {version} is not installed on this machine")
+    return version
+
+
+@pytest.fixture(scope="session")
+def installed_project(
+    tmp_path_factory: pytest.TempPathFactory, python_version: str
+) -> RenderedProject:
+    """A default render for one Python version, with its own environment synced by uv."""
+    project = render(
+        tmp_path_factory.mktemp(f"py{python_version}"), {"python_version": python_version}
+    )
+    project.sync()
+    return project
+
+
+_TIER_SECONDS: defaultdict[str, float] = defaultdict(float)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _TIER_SECONDS["deep" if "deep" in report.keywords else "cheap"] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for tier in ("cheap", "deep"):
+        if tier in _TIER_SECONDS:
+            terminalreporter.write_line(f"{tier} tier: {_TIER_SECONDS[tier]:.1f}s")

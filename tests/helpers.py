@@ -1,0 +1,160 @@
+"""Rendering, running and probing generated projects."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import copier
+import httpx
+import psycopg
+import yaml
+from uv import find_uv_bin
+
+TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_PYTHON = "3.11"
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+# An absolute path: a `uv` found on PATH may be a pyenv shim that obeys the rendered
+# project's .python-version and fails there.
+UV = find_uv_bin()
+
+
+@dataclass
+class CommandResult:
+    args: list[str]
+    returncode: int
+    output: str
+
+    def check(self) -> CommandResult:
+        assert self.returncode == 0, (
+            f"`{' '.join(self.args)}` exited {self.returncode}:\n{self.output[-6000:]}"
+        )
+        return self
+
+
+@dataclass
+class RenderedProject:
+    path: Path
+    answers: dict[str, Any]
+    python: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    def run(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 600
+    ) -> CommandResult:
+        completed = subprocess.run(
+            list(args),
+            cwd=self.path,
+            env={**project_environment(), **self.env, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        return CommandResult(list(args), completed.returncode, completed.stdout)
+
+    def uv(self, *args: str, env: dict[str, str] | None = None) -> CommandResult:
+        return self.run(UV, *args, env=env)
+
+    def sync(self) -> None:
+        version = self.answers.get("python_version", DEFAULT_PYTHON)
+        interpreter = find_python(version)
+        assert interpreter is not None, f"no Python {version}"
+        self.env["UV_PYTHON"] = interpreter
+        self.uv("sync").check()
+
+    def files(self) -> list[Path]:
+        return sorted(p for p in self.path.rglob("*") if p.is_file() and ".git" not in p.parts)
+
+
+def project_environment() -> dict[str, str]:
+    """The environment a generated project's commands run in: ours, minus our venv."""
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "UV_PYTHON"}}
+    env.pop("ENVIRONMENT", None)
+    env["UV_NO_PROGRESS"] = "1"
+    return env
+
+
+def render(destination: Path, answers: dict[str, Any]) -> RenderedProject:
+    project_dir = destination / "project"
+    copier.run_copy(
+        str(TEMPLATE_ROOT),
+        str(project_dir),
+        data=answers,
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref="HEAD",
+    )
+    recorded = yaml.safe_load((project_dir / ".copier-answers.yml").read_text())
+    answers = {key: value for key, value in recorded.items() if not key.startswith("_")}
+    return RenderedProject(path=project_dir, answers=answers)
+
+
+def find_python(version: str) -> str | None:
+    """An interpreter of exactly this minor version, without downloading one."""
+    candidates = [
+        shutil.which(f"python{version}"),
+        *sorted(
+            glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}.*/bin/python{version}"))
+        ),
+        *sorted(glob.glob(f"/usr/bin/python{version}")),
+        *sorted(glob.glob(f"/usr/local/bin/python{version}")),
+    ]
+    for candidate in candidates:
+        if candidate and _reports_version(candidate, version):
+            return candidate
+    return None
+
+
+def _reports_version(interpreter: str, version: str) -> bool:
+    try:
+        completed = subprocess.run(
+            [interpreter, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except OSError:
+        return False
+    return completed.returncode == 0 and completed.stdout.strip() == version
+
+
+def postgres_server_url() -> str | None:
+    url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    try:
+        with psycopg.connect(url, connect_timeout=5) as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error:
+        return None
+    return url
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_until_serving(base_url: str, process: subprocess.Popen[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the service exited with {process.returncode}")
+        try:
+            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"the service did not answer on {base_url} within {timeout}s")

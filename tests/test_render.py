@@ -1,0 +1,191 @@
+"""Cheap tier: what a render contains, before anything is installed."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import RenderedProject, render
+
+BIN = Path(sys.executable).parent
+
+# The seed's tree (production-best-practices.md), every file of which must exist.
+SEED_FILES = [
+    "app/__init__.py",
+    "app/main.py",
+    "app/core/__init__.py",
+    "app/core/config.py",
+    "app/core/dependencies.py",
+    "app/core/security.py",
+    "app/core/logging.py",
+    "app/api/__init__.py",
+    "app/api/deps.py",
+    "app/api/routes/__init__.py",
+    "app/api/routes/health.py",
+    "app/api/routes/auth.py",
+    "app/api/routes/users.py",
+    "app/models/__init__.py",
+    "app/models/user.py",
+    "app/schemas/__init__.py",
+    "app/schemas/user.py",
+    "app/schemas/token.py",
+    "app/services/__init__.py",
+    "app/services/user_service.py",
+    "app/services/auth_service.py",
+    "app/db/__init__.py",
+    "app/db/session.py",
+    "app/db/base.py",
+    "app/middleware/__init__.py",
+    "app/middleware/error_handler.py",
+    "app/middleware/request_id.py",
+    "alembic/env.py",
+    "alembic/versions/0001_create_users.py",
+    "tests/conftest.py",
+    "tests/test_api/test_auth.py",
+    "tests/test_services/test_auth_service.py",
+    "tests/test_integration/test_auth_flow.py",
+    "scripts/start.sh",
+    "scripts/migrate.sh",
+    ".env.example",
+    ".env.development",
+    ".env.production",
+    "alembic.ini",
+    "pyproject.toml",
+    "Dockerfile",
+    "docker-compose.yml",
+    "README.md",
+    ".gitignore",
+    ".dockerignore",
+    ".copier-answers.yml",
+    ".pre-commit-config.yaml",
+]
+
+# Outdated practices from the seed that must not survive into a generated service.
+BANNED = {
+    r"\bjose\b": "python-jose (use PyJWT)",
+    r"\bpasslib\b": "passlib (use pwdlib)",
+    r"\baioredis\b": "aioredis (use redis.asyncio)",
+    r"\bon_event\b": "@app.on_event (use lifespan)",
+    r"\butcnow\(": "datetime.utcnow (use aware datetimes)",
+    r"class Config\b": "class Config (use SettingsConfigDict / ConfigDict)",
+    r"BaseHTTPMiddleware": "BaseHTTPMiddleware (use pure ASGI middleware)",
+    r"\bORJSONResponse\b|\bUJSONResponse\b": "deprecated JSON response classes",
+    r"pythonjsonlogger\.jsonlogger": "pythonjsonlogger.jsonlogger (use pythonjsonlogger.json)",
+    r"\bfastapi_cache\b": "fastapi-cache2 (unmaintained)",
+    r"\bslowapi\b": "slowapi (blocks the event loop)",
+}
+
+
+def test_seed_layout_is_complete(default_project: RenderedProject) -> None:
+    missing = [name for name in SEED_FILES if not (default_project.path / name).is_file()]
+
+    assert missing == []
+
+
+def test_no_template_syntax_or_suffix_is_left(default_project: RenderedProject) -> None:
+    leftovers = []
+    for path in default_project.files():
+        if path.suffix == ".jinja":
+            leftovers.append(f"{path}: .jinja suffix")
+            continue
+        text = path.read_text(encoding="utf-8")
+        for marker in ("{{", "{%"):
+            if marker in text:
+                leftovers.append(f"{path}: {marker}")
+
+    assert leftovers == []
+
+
+def test_every_python_file_compiles(default_project: RenderedProject) -> None:
+    for path in default_project.path.rglob("*.py"):
+        compile(path.read_text(encoding="utf-8"), str(path), "exec")
+
+
+@pytest.mark.parametrize("pattern", sorted(BANNED))
+def test_outdated_practices_are_absent(default_project: RenderedProject, pattern: str) -> None:
+    offenders = [
+        str(path.relative_to(default_project.path))
+        for path in default_project.path.rglob("*")
+        if path.is_file() and re.search(pattern, path.read_text(encoding="utf-8"))
+    ]
+
+    assert offenders == [], BANNED[pattern]
+
+
+def test_scripts_are_executable(default_project: RenderedProject) -> None:
+    for name in ("scripts/start.sh", "scripts/migrate.sh"):
+        assert (default_project.path / name).stat().st_mode & 0o111, name
+
+
+def test_dockerfile_passes_hadolint(default_project: RenderedProject) -> None:
+    result = subprocess.run(
+        [str(BIN / "hadolint"), "--no-color", "Dockerfile"],
+        cwd=default_project.path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dockerfile_is_multi_stage_non_root_and_curl_free(
+    default_project: RenderedProject,
+) -> None:
+    dockerfile = (default_project.path / "Dockerfile").read_text()
+
+    assert dockerfile.count("\nFROM ") + dockerfile.startswith("FROM ") >= 2
+    assert "USER 10001:10001" in dockerfile
+    assert "curl" not in dockerfile
+    assert "HEALTHCHECK" in dockerfile
+    assert "uv sync --locked --no-dev" in dockerfile
+
+
+def test_compose_file_matches_the_compose_schema(default_project: RenderedProject) -> None:
+    result = subprocess.run(
+        [
+            str(BIN / "check-jsonschema"),
+            "--builtin-schema",
+            "vendor.compose-spec",
+            "docker-compose.yml",
+        ],
+        cwd=default_project.path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_waits_for_a_healthy_database(default_project: RenderedProject) -> None:
+    import yaml
+
+    compose = yaml.safe_load((default_project.path / "docker-compose.yml").read_text())
+
+    assert compose["services"]["api"]["depends_on"]["db"]["condition"] == "service_healthy"
+    assert "healthcheck" in compose["services"]["db"]
+    assert "healthcheck" in compose["services"]["api"]
+
+
+@pytest.mark.parametrize("version", ["3.11", "3.12", "3.13"])
+def test_python_version_reaches_every_file_that_names_it(tmp_path: Path, version: str) -> None:
+    project = render(tmp_path, {"python_version": version})
+    pyproject = (project.path / "pyproject.toml").read_text()
+
+    assert f'requires-python = ">={version}"' in pyproject
+    assert f'target-version = "py{version.replace(".", "")}"' in pyproject
+    assert f'python_version = "{version}"' in pyproject
+    assert f"FROM python:{version}-slim" in (project.path / "Dockerfile").read_text()
+    assert (project.path / ".python-version").read_text().strip() == version
+
+
+def test_secrets_are_never_answers(default_project: RenderedProject) -> None:
+    answers = (default_project.path / ".copier-answers.yml").read_text().lower()
+
+    assert "secret" not in answers
+    assert "password" not in answers
