@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +30,15 @@ from tests.helpers import render
     ],
 )
 def test_invalid_answer_is_refused_with_what_is_allowed(
-    tmp_path: Path, answers: dict[str, Any], message: str
+    copie: Any, answers: dict[str, Any], message: str
 ) -> None:
-    with pytest.raises(ValueError, match=re.escape(message)):
-        render(tmp_path, answers)
+    result = copie.copy(extra_answers=answers)
 
-    assert not (tmp_path / "project").exists() or not any((tmp_path / "project").iterdir())
+    assert result.exit_code != 0
+    assert isinstance(result.exception, ValueError)
+    assert message in str(result.exception)
+    assert result.project_dir is None
+    assert not any(copie.test_dir.rglob("*.py")), "nothing may be rendered"
 
 
 def test_slug_is_derived_from_the_name(tmp_path: Path) -> None:
