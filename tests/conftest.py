@@ -15,11 +15,14 @@ import pytest
 
 from tests.helpers import (
     DEFAULT_PYTHON,
+    DEFAULT_REDIS_URL,
     RenderedProject,
     find_python,
     postgres_server_url,
+    redis_server_url,
     render,
 )
+from tests.scenarios import SCENARIOS
 
 # A personal copier settings file must not change what the tests render.
 _EMPTY_SETTINGS = Path(tempfile.mkdtemp(prefix="copier-settings-")) / "settings.yml"
@@ -46,24 +49,42 @@ def postgres_url() -> str:
     return url
 
 
-@pytest.fixture(scope="session", params=["3.11", "3.12", "3.13"])
-def python_version(request: pytest.FixtureRequest) -> str:
-    version: str = request.param
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The machine's Redis; its absence fails the deep tier instead of skipping it."""
+    url = redis_server_url()
+    if url is None:
+        pytest.fail(
+            f"Redis is not answering at TEST_REDIS_URL ({DEFAULT_REDIS_URL} by default); "
+            "start it (see README) — the deep tier never skips it"
+        )
+    return url
+
+
+# Deep scenarios: every supported Python on the defaults, the extremes on the default Python.
+DEEP_SCENARIOS = [
+    ("all-off", DEFAULT_PYTHON),
+    ("default", "3.11"),
+    ("default", "3.12"),
+    ("default", "3.13"),
+    ("all-on", DEFAULT_PYTHON),
+]
+
+
+@pytest.fixture(
+    scope="session", params=DEEP_SCENARIOS, ids=[f"{name}-py{v}" for name, v in DEEP_SCENARIOS]
+)
+def installed_project(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> RenderedProject:
+    """A scenario rendered for one Python version, with its own environment synced by uv."""
+    name, version = request.param
     if find_python(version) is None:
         if version == DEFAULT_PYTHON:
             pytest.fail(f"Python {version} (the template's default) is not installed")
         pytest.skip(f"Python {version} is not installed on this machine")
-    return version
-
-
-@pytest.fixture(scope="session")
-def installed_project(
-    tmp_path_factory: pytest.TempPathFactory, python_version: str
-) -> RenderedProject:
-    """A default render for one Python version, with its own environment synced by uv."""
-    project = render(
-        tmp_path_factory.mktemp(f"py{python_version}"), {"python_version": python_version}
-    )
+    answers = {**SCENARIOS[name], "python_version": version}
+    project = render(tmp_path_factory.mktemp(f"{name}-py{version}"), answers)
     project.sync()
     return project
 

@@ -15,12 +15,14 @@ from typing import Any
 import copier
 import httpx
 import psycopg
+import redis
 import yaml
 from uv import find_uv_bin
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PYTHON = "3.11"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 # An absolute path: a `uv` found on PATH may be a pyenv shim that obeys the rendered
 # project's .python-version and fails there.
 UV = find_uv_bin()
@@ -136,6 +138,18 @@ def postgres_server_url() -> str | None:
             connection.execute("SELECT 1")
     except psycopg.Error:
         return None
+    return url
+
+
+def redis_server_url() -> str | None:
+    url = os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS_URL)
+    client = redis.Redis.from_url(url, socket_connect_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError:
+        return None
+    finally:
+        client.close()
     return url
 
 

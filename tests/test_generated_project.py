@@ -1,7 +1,7 @@
-"""Deep tier: install a render, run its own checks and suite, migrate, serve and probe it.
+"""Deep tier: install a scenario, run its own checks and suite against real PostgreSQL and
+Redis, migrate it both ways, then start it as a user would and probe it over HTTP.
 
-Runs for every supported Python version installed on this machine (the default one is
-required). PostgreSQL must answer: its absence fails these tests, it never skips them.
+PostgreSQL and Redis must answer: their absence fails these tests, it never skips them.
 """
 
 from __future__ import annotations
@@ -9,14 +9,18 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
+import redis
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers import (
     UV,
@@ -25,10 +29,12 @@ from tests.helpers import (
     project_environment,
     wait_until_serving,
 )
+from tests.scenarios import options_on
 
 pytestmark = pytest.mark.deep
 
 STRONG_SECRET = "k8Jq2Vx7Lm4Np9Rt3Wy6Zb1Cd5Fg0Hs8"
+PASSWORD = "SecurePass123"
 
 
 @contextmanager
@@ -45,11 +51,28 @@ def postgres_database(server_url: str) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextmanager
+def redis_namespace(redis_url: str) -> Iterator[str]:
+    """A key prefix for one service run; every key under it is deleted afterwards."""
+    prefix = f"tpl-{uuid.uuid4().hex[:12]}"
+    try:
+        yield prefix
+    finally:
+        client = redis.Redis.from_url(redis_url)
+        for key in client.scan_iter(match=f"{prefix}*", count=500):
+            client.delete(key)
+        client.close()
+
+
 def _passed(output: str) -> int:
     summary = re.search(r"(\d+) passed", output)
     assert summary is not None, output[-3000:]
     assert not re.search(r"\d+ (failed|error)", output), output[-6000:]
     return int(summary.group(1))
+
+
+def _service_env(project: RenderedProject, redis_url: str) -> dict[str, str]:
+    return {"TEST_REDIS_URL": redis_url} if "redis" in options_on(project.answers) else {}
 
 
 def test_lint_format_and_strict_types(installed_project: RenderedProject) -> None:
@@ -58,14 +81,8 @@ def test_lint_format_and_strict_types(installed_project: RenderedProject) -> Non
     installed_project.uv("run", "mypy").check()
 
 
-def test_generated_suite_passes_on_sqlite(installed_project: RenderedProject) -> None:
-    result = installed_project.uv("run", "pytest", "-q", "-p", "no:cacheprovider").check()
-
-    assert _passed(result.output) >= 80
-
-
-def test_generated_suite_passes_on_postgresql(
-    installed_project: RenderedProject, postgres_url: str
+def test_generated_suite_passes_on_sqlite(
+    installed_project: RenderedProject, redis_url: str
 ) -> None:
     result = installed_project.uv(
         "run",
@@ -73,7 +90,22 @@ def test_generated_suite_passes_on_postgresql(
         "-q",
         "-p",
         "no:cacheprovider",
-        env={"TEST_DATABASE_URL": postgres_url},
+        env=_service_env(installed_project, redis_url),
+    ).check()
+
+    assert _passed(result.output) >= 80
+
+
+def test_generated_suite_passes_on_postgresql(
+    installed_project: RenderedProject, postgres_url: str, redis_url: str
+) -> None:
+    result = installed_project.uv(
+        "run",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        env={"TEST_DATABASE_URL": postgres_url, **_service_env(installed_project, redis_url)},
     ).check()
 
     assert _passed(result.output) >= 80
@@ -103,83 +135,179 @@ def test_alembic_round_trip_on_postgresql(
         _alembic_round_trip(installed_project, database_url)
 
 
+@dataclass
+class Running:
+    process: subprocess.Popen[str]
+    output: str = ""  # everything it printed, once it has stopped
+
+
+@contextmanager
+def running(
+    project: RenderedProject, command: list[str], env: dict[str, str], port: int | None = None
+) -> Iterator[Running]:
+    process = subprocess.Popen(
+        command,
+        cwd=project.path,
+        env={**project_environment(), **project.env, **env, "PORT": str(port or 0)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    run = Running(process)
+    try:
+        yield run
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            run.output += process.communicate(timeout=30)[0]
+        except subprocess.TimeoutExpired:
+            process.kill()
+            run.output += process.communicate()[0]
+
+
 @contextmanager
 def running_service(project: RenderedProject, env: dict[str, str]) -> Iterator[str]:
     """scripts/start.sh as a user runs it; yields the base URL and stops it with SIGTERM."""
     port = free_port()
-    process = subprocess.Popen(
-        [UV, "run", "scripts/start.sh"],
-        cwd=project.path,
-        env={**project_environment(), **project.env, **env, "PORT": str(port)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(base_url, process)
+    with running(project, [UV, "run", "scripts/start.sh"], env, port) as service:
+        base_url = f"http://127.0.0.1:{port}"
+        wait_until_serving(base_url, service.process)
         yield base_url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            output, _ = process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate()
-        assert '"Application shutdown complete."' in output or "shutdown" in output, output
+    # SIGTERM is a graceful stop: the lifespan's shutdown ran in every worker.
+    assert "Application shutdown complete." in service.output, service.output[-3000:]
+    assert "Traceback" not in service.output, service.output[-6000:]
 
 
-def _probe(base_url: str) -> None:
-    with httpx.Client(base_url=base_url, timeout=10) as client:
-        assert client.get("/health").json() == {"status": "ok"}
-        readiness = client.get("/health/detailed")
-        assert readiness.status_code == 200, readiness.text
-        assert readiness.json()["checks"]["database"]["status"] == "up"
+def _register_and_login(client: httpx.Client) -> str:
+    user = {"email": "probe@example.com", "username": "probe", "password": PASSWORD}
+    registered = client.post("/api/v1/auth/register", json=user)
+    assert registered.status_code == 201, registered.text
+    assert client.post("/api/v1/auth/register", json=user).status_code == 409
+    login = client.post("/api/v1/auth/login", json={"username": "probe", "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    token: str = login.json()["access_token"]
+    me = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200
+    assert me.json()["id"] == registered.json()["id"]
+    assert me.headers["x-request-id"]
+    assert client.get("/api/v1/users/me").status_code == 401
+    return token
 
-        user = {"email": "probe@example.com", "username": "probe", "password": "SecurePass123"}
-        registered = client.post("/api/v1/auth/register", json=user)
-        assert registered.status_code == 201, registered.text
-        assert client.post("/api/v1/auth/register", json=user).status_code == 409
 
-        login = client.post(
-            "/api/v1/auth/login", json={"username": "probe", "password": "SecurePass123"}
-        )
-        assert login.status_code == 200, login.text
-        token = login.json()["access_token"]
+def _probe_core(client: httpx.Client, checks: set[str]) -> str:
+    assert client.get("/health").json() == {"status": "ok"}
+    readiness = client.get("/health/detailed")
+    assert readiness.status_code == 200, readiness.text
+    assert set(readiness.json()["checks"]) == checks
+    return _register_and_login(client)
 
-        me = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
-        assert me.status_code == 200
-        assert me.json()["id"] == registered.json()["id"]
-        assert client.get("/api/v1/users/me").status_code == 401
-        assert me.headers["x-request-id"]
+
+def _counter(text: str, route: str, status: str) -> float:
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "http_requests_total" and sample.labels == {
+                "method": "GET",
+                "route": route,
+                "status": status,
+            }:
+                return sample.value
+    return 0.0
+
+
+def _probe_metrics(client: httpx.Client) -> None:
+    before = _counter(client.get("/metrics").text, "/health", "200")
+    for _ in range(10):
+        client.get("/health")
+    after_text = client.get("/metrics").text
+    # Exactly 10 more whichever worker served each request and each scrape: the processes'
+    # counts are added up (multiprocess mode).
+    assert _counter(after_text, "/health", "200") - before == 10
+    assert _counter(after_text, "/metrics", "200") == 0
+
+
+def _probe_rate_limit(client: httpx.Client) -> None:
+    credentials = {"username": "probe", "password": "WrongPass123"}
+    statuses = [client.post("/api/v1/auth/login", json=credentials).status_code for _ in range(12)]
+    assert 429 in statuses, statuses
+    limited = client.post("/api/v1/auth/login", json=credentials)
+    assert limited.status_code == 429
+    assert int(limited.headers["retry-after"]) >= 1
+
+
+def _probe_cache(client: httpx.Client) -> None:
+    first = client.get("/api/v1/reports/users")
+    second = client.get("/api/v1/reports/users")
+    assert first.status_code == second.status_code == 200
+    assert first.json()["generated_at"] == second.json()["generated_at"], "cache hit expected"
 
 
 def test_service_serves_in_development_on_embedded_sqlite(
-    installed_project: RenderedProject, tmp_path: Path
+    installed_project: RenderedProject, tmp_path: Path, redis_url: str
 ) -> None:
-    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'dev.db'}"}
-    with running_service(installed_project, env) as base_url:
-        _probe(base_url)
-        assert httpx.get(f"{base_url}/docs").status_code == 200
+    on = options_on(installed_project.answers)
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'dev.db'}", "REDIS_URL": redis_url}
+    with (
+        redis_namespace(redis_url) as prefix,
+        running_service(installed_project, {**env, "REDIS_KEY_PREFIX": prefix}) as base_url,
+        httpx.Client(base_url=base_url, timeout=10) as client,
+    ):
+        _probe_core(client, {"database"} | ({"redis"} & on))
+        assert client.get("/docs").status_code == 200
 
 
-def test_service_serves_in_production_on_postgresql(
-    installed_project: RenderedProject, postgres_url: str
+def test_service_serves_in_production_on_postgresql_and_redis(
+    installed_project: RenderedProject, postgres_url: str, redis_url: str
 ) -> None:
-    with postgres_database(postgres_url) as database_url:
+    on = options_on(installed_project.answers)
+    with postgres_database(postgres_url) as database_url, redis_namespace(redis_url) as prefix:
         env = {
             "ENVIRONMENT": "production",
             "SECRET_KEY": STRONG_SECRET,
             "DATABASE_URL": database_url,
             "ALLOWED_ORIGINS": "https://app.example.com",
+            "REDIS_URL": redis_url,
+            "REDIS_KEY_PREFIX": prefix,
             "WEB_CONCURRENCY": "2",
+            "RATE_LIMIT_AUTH": "5/minute",
         }
-        with running_service(installed_project, env) as base_url:
-            _probe(base_url)
-            assert httpx.get(f"{base_url}/docs").status_code == 404
-            assert httpx.get(f"{base_url}/openapi.json").status_code == 404
-            hsts = httpx.get(f"{base_url}/health").headers["strict-transport-security"]
-            assert hsts.startswith("max-age=")
+        with (
+            running_service(installed_project, env) as base_url,
+            httpx.Client(base_url=base_url, timeout=10) as client,
+        ):
+            token = _probe_core(client, {"database"} | ({"redis"} & on))
+            assert client.get("/docs").status_code == 404
+            assert client.get("/openapi.json").status_code == 404
+            assert client.get("/health").headers["strict-transport-security"].startswith("max-age=")
+            if "metrics" in on:
+                _probe_metrics(client)
+            if "cache" in on:
+                _probe_cache(client)
+            if "worker" in on:
+                _probe_worker(installed_project, client, token, env)
+            if "rate_limit" in on:
+                _probe_rate_limit(client)
+
+
+def _probe_worker(
+    project: RenderedProject, client: httpx.Client, token: str, env: dict[str, str]
+) -> None:
+    with running(project, [UV, "run", "scripts/worker.sh"], env) as run:
+        worker = run.process
+        queued = client.post(
+            "/api/v1/notifications",
+            json={"subject": "Probe", "body": "Sent through the real queue."},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert queued.status_code == 202, queued.text
+        deadline = time.monotonic() + 60
+        delivered = ""
+        while time.monotonic() < deadline and "notification delivered" not in delivered:
+            line = worker.stdout.readline() if worker.stdout else ""
+            if not line and worker.poll() is not None:
+                break
+            delivered += line
+        assert "notification delivered" in delivered, delivered[-3000:]
 
 
 @pytest.mark.parametrize(
@@ -199,6 +327,7 @@ def test_production_refuses_to_start_with_a_one_line_error(
         "SECRET_KEY": STRONG_SECRET,
         "DATABASE_URL": "postgresql://app@127.0.0.1:1/app",
         "ALLOWED_ORIGINS": "https://app.example.com",
+        "REDIS_URL": "redis://127.0.0.1:1/0",
     }
     result = installed_project.uv("run", "scripts/start.sh", env={**complete, **env})
 

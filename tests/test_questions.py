@@ -27,6 +27,14 @@ from tests.helpers import render
         ({"author_email": "Team <t@example.com>"}, "no spaces, quotes or angle brackets"),
         ({"python_version": "3.10"}, "'3.10' is not in ['3.11', '3.12', '3.13']"),
         ({"python_version": "3.14"}, "'3.14' is not in ['3.11', '3.12', '3.13']"),
+        ({"rate_limit": "sometimes"}, "'sometimes' is not in ['off', 'memory', 'redis']"),
+        ({"worker": "celery"}, "'celery' is not in ['none', 'taskiq']"),
+        ({"ci": "jenkins"}, "'jenkins' is not in ['github', 'gitlab', 'none']"),
+        # Combinations that cannot work.
+        ({"cache": True}, "cache needs Redis: answer redis=true, or cache=false"),
+        ({"rate_limit": "redis"}, "rate_limit=redis needs Redis: answer redis=true"),
+        ({"worker": "taskiq"}, "worker=taskiq needs Redis for its queue: answer redis=true"),
+        ({"redis": False, "cache": True, "worker": "taskiq"}, "cache needs Redis"),
     ],
 )
 def test_invalid_answer_is_refused_with_what_is_allowed(

@@ -10,7 +10,8 @@ from app.api import API_V1_PREFIX
 from app.api.routes import api_router
 from app.api.routes.health import router as health_router
 from app.core.config import ConfigurationError, Settings, get_settings
-from app.core.lifespan import lifespan
+from app.core.integrations import ENABLED as INTEGRATIONS
+from app.core.lifespan import LifespanHook, lifespan
 from app.core.logging import setup_logging
 from app.middleware.error_handler import UnhandledErrorMiddleware, install_exception_handlers
 from app.middleware.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
@@ -45,6 +46,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Added innermost first: the request id wraps everything, so every response and log has it.
     app.add_middleware(UnhandledErrorMiddleware)
+    hooks: list[LifespanHook] = []
+    for integration in INTEGRATIONS:
+        hook = integration.install(app, settings)
+        if hook is not None:
+            hooks.append(hook)
+    app.state.lifespan_hooks = hooks
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.ALLOWED_ORIGINS,

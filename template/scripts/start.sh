@@ -4,6 +4,13 @@
 set -eu
 cd "$(dirname "$0")/.."
 
+# Optional parts of the service drop their environment setup here.
+for hook in scripts/start.d/*.sh; do
+    [ -e "$hook" ] || continue
+    # shellcheck source=/dev/null
+    . "$hook"
+done
+
 python -m alembic upgrade head
 
 exec python -m uvicorn app.main:app \

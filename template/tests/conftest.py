@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import os
 
+from tests.features import PYTEST_PLUGINS, TEST_ENVIRONMENT
+
 # Before any import of app.main, whose module-level app reads the environment.
 os.environ["ENVIRONMENT"] = "test"
+os.environ.update(TEST_ENVIRONMENT)
+
+pytest_plugins = PYTEST_PLUGINS
 
 import uuid
 from collections.abc import AsyncIterator

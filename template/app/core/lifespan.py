@@ -1,10 +1,14 @@
-"""Startup and shutdown: create the process-wide resources and release them."""
+"""Startup and shutdown: create the process-wide resources and release them.
+
+Optional integrations add their own resources through lifespan hooks (see
+app/core/integrations.py); they start after the core and stop before it.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from functools import partial
 
 from fastapi import FastAPI
@@ -14,31 +18,35 @@ from app.core.security import PasswordHasher
 from app.db.session import create_engine, create_session_factory, ping_database
 from app.services.health_service import HealthCheck
 
+LifespanHook = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
 logger = logging.getLogger(__name__)
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    hooks: list[LifespanHook] = app.state.lifespan_hooks
     engine = create_engine(settings)
     hasher = PasswordHasher(
         time_cost=settings.PASSWORD_HASH_TIME_COST,
         memory_cost_kib=settings.PASSWORD_HASH_MEMORY_COST_KIB,
         parallelism=settings.PASSWORD_HASH_PARALLELISM,
     )
-    await hasher.prepare()
     health_checks: dict[str, HealthCheck] = {"database": partial(ping_database, engine)}
 
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
     app.state.password_hasher = hasher
     app.state.health_checks = health_checks
-    logger.info(
-        "service started",
-        extra={"environment": settings.ENVIRONMENT.value, "version": settings.VERSION},
-    )
-    try:
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(engine.dispose)
+        await hasher.prepare()
+        for hook in hooks:
+            await stack.enter_async_context(hook(app))
+        logger.info(
+            "service started",
+            extra={"environment": settings.ENVIRONMENT.value, "version": settings.VERSION},
+        )
         yield
-    finally:
-        await engine.dispose()
-        logger.info("service stopped")
+    logger.info("service stopped")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 from pythonjsonlogger.json import JsonFormatter
@@ -15,6 +16,9 @@ _UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 # Chatty at DEBUG (one line per SQLite call); their warnings still get through.
 _QUIET_LOGGERS = ("aiosqlite", "asyncio")
 
+RecordEnricher = Callable[[logging.LogRecord], None]
+_enrichers: list[RecordEnricher] = []
+
 
 class RequestContextFilter(logging.Filter):
     """Adds the request id to every record and drops uvicorn's ANSI-coloured duplicate message."""
@@ -22,12 +26,13 @@ class RequestContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
         record.__dict__.pop("color_message", None)
+        for enrich in _enrichers:
+            enrich(record)
         return True
 
 
 def build_handler(stream: TextIO | None = None) -> logging.Handler:
     handler: logging.StreamHandler[TextIO] = logging.StreamHandler(stream or sys.stdout)
-    handler.set_name(_HANDLER_NAME)
     handler.addFilter(RequestContextFilter())
     handler.setFormatter(
         JsonFormatter(
@@ -39,13 +44,21 @@ def build_handler(stream: TextIO | None = None) -> logging.Handler:
     return handler
 
 
+def add_record_enricher(enrich: RecordEnricher) -> None:
+    """Let `enrich` add fields (e.g. trace ids) to every record the JSON handlers write."""
+    if enrich not in _enrichers:
+        _enrichers.append(enrich)
+
+
 def setup_logging(level: str) -> None:
     """Install the JSON handler on the root logger; safe to call more than once."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         if handler.get_name() == _HANDLER_NAME:
             root.removeHandler(handler)
-    root.addHandler(build_handler())
+    handler = build_handler()
+    handler.set_name(_HANDLER_NAME)
+    root.addHandler(handler)
     root.setLevel(level)
     # uvicorn installs its own plain-text handlers; send its records through ours instead.
     for name in _UVICORN_LOGGERS:

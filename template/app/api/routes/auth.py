@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.api.deps import AuthServiceDep, credentials_error
@@ -10,6 +10,7 @@ from app.schemas.error import ErrorResponse
 from app.schemas.token import LoginRequest, Token
 from app.schemas.user import PASSWORD_MAX_LENGTH, UserCreate, UserRead
 from app.services.auth_service import AuthService
+from app.services.notification_service import send_welcome
 from app.services.user_service import UserAlreadyExistsError
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -24,11 +25,15 @@ _UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
     status_code=status.HTTP_201_CREATED,
     responses={status.HTTP_409_CONFLICT: {"model": ErrorResponse}},
 )
-async def register(payload: UserCreate, auth: AuthServiceDep) -> UserRead:
+async def register(
+    payload: UserCreate, auth: AuthServiceDep, background_tasks: BackgroundTasks
+) -> UserRead:
     try:
         user = await auth.register(payload)
     except UserAlreadyExistsError as exc:
         raise HTTPException(status_code=status.HTTP_409_CONFLICT, detail=str(exc)) from exc
+    # Runs after the response is sent, hence after the user row is committed.
+    background_tasks.add_task(send_welcome, user.email, user.username)
     return UserRead.model_validate(user)
 
 

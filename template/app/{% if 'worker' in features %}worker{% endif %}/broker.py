@@ -1,0 +1,37 @@
+"""The task broker, shared by the API (which enqueues) and the worker (which executes).
+
+Built at import from the environment's settings, because the worker process imports it by name:
+`taskiq worker app.worker.broker:broker app.worker.tasks`.
+"""
+
+from __future__ import annotations
+
+from taskiq import AsyncBroker
+from taskiq_redis import RedisAsyncResultBackend, RedisStreamBroker
+
+from app.core.config import ConfigurationError, Settings, get_settings
+from app.core.redis_client import redis_key
+
+RESULT_TTL_SECONDS = 3600
+
+
+def create_broker(settings: Settings) -> AsyncBroker:
+    # A stream with a consumer group: a task a worker took but did not acknowledge (it crashed)
+    # is delivered again, unlike a plain list queue.
+    stream = RedisStreamBroker(
+        url=settings.REDIS_URL,
+        queue_name=redis_key(settings, settings.WORKER_QUEUE),
+        consumer_group_name=redis_key(settings, "workers"),
+    )
+    results: RedisAsyncResultBackend[object] = RedisAsyncResultBackend(
+        redis_url=settings.REDIS_URL,
+        prefix_str=redis_key(settings, "results"),
+        result_ex_time=RESULT_TTL_SECONDS,
+    )
+    return stream.with_result_backend(results)
+
+
+try:
+    broker = create_broker(get_settings())
+except ConfigurationError as error:
+    raise SystemExit(f"configuration error: {error}") from None

@@ -1,0 +1,12 @@
+"""Tasks the worker executes. Each is enqueued with `await task.kiq(...)` from the API."""
+
+from __future__ import annotations
+
+from app.services.notification_service import deliver, mask_address
+from app.worker.broker import broker
+
+
+@broker.task(task_name="send_notification")
+async def send_notification(recipient: str, subject: str, body: str) -> dict[str, str]:
+    await deliver(recipient, subject, body)
+    return {"recipient": mask_address(recipient), "subject": subject}
