@@ -23,6 +23,7 @@ TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PYTHON = "3.11"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+ANSWERS_FILE = ".copier-answers.yml"
 # An absolute path: a `uv` found on PATH may be a pyenv shim that obeys the rendered
 # project's .python-version and fails there.
 UV = find_uv_bin()
@@ -172,3 +173,20 @@ def wait_until_serving(base_url: str, process: subprocess.Popen[str], timeout: f
             pass
         time.sleep(0.2)
     raise AssertionError(f"the service did not answer on {base_url} within {timeout}s")
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(root)): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+        and ".git" not in path.relative_to(root).parts
+        and path.name != ANSWERS_FILE
+    }
+
+
+def assert_same_tree(actual: Path, expected: Path) -> None:
+    got, want = tree(actual), tree(expected)
+    assert sorted(got) == sorted(want), set(got) ^ set(want)
+    different = [name for name in want if got[name] != want[name]]
+    assert different == [], different

@@ -73,3 +73,15 @@ def test_demo_command_scaffolds_and_serves_on_sqlite(tmp_path: Path) -> None:
     assert docs.status_code == 200
     assert (destination / "dev.db").is_file()
     assert (destination / ".copier-answers.yml").is_file()
+
+
+def test_every_changelog_release_says_how_to_upgrade() -> None:
+    changelog = (TEMPLATE_ROOT / "CHANGELOG.md").read_text()
+    sections = re.split(r"^## ", changelog, flags=re.MULTILINE)[1:]
+
+    assert sections, "CHANGELOG.md has no release sections"
+    assert sections[0].startswith("Unreleased")
+    for section in sections:
+        title = section.splitlines()[0]
+        assert title == "Unreleased" or re.match(r"v\d+\.\d+\.\d+\b", title), title
+        assert "\n### Upgrading\n" in section, f"{title}: no Upgrading part"

@@ -1,0 +1,424 @@
+"""`copier update` keeps every user change and applies every template change.
+
+Each test works on a private git copy of the template with its own version tags, so nothing
+depends on tags existing in this repository.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import copier
+import pytest
+from copier.errors import UserMessageError
+
+from tests.helpers import (
+    ANSWERS_FILE,
+    TEMPLATE_ROOT,
+    UV,
+    RenderedProject,
+    assert_same_tree,
+    project_environment,
+    tree,
+)
+from tests.scenarios import ALL_ON, MINIMAL
+
+CONFLICT_MARKERS = re.compile(r"^(<<<<<<<|>>>>>>>)( |$)", re.MULTILINE)
+
+
+def git(cwd: Path, *args: str) -> str:
+    completed = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={
+            **project_environment(),
+            "GIT_AUTHOR_NAME": "Template Tests",
+            "GIT_AUTHOR_EMAIL": "tests@example.com",
+            "GIT_COMMITTER_NAME": "Template Tests",
+            "GIT_COMMITTER_EMAIL": "tests@example.com",
+        },
+    )
+    return completed.stdout
+
+
+def commit_all(cwd: Path, message: str) -> None:
+    git(cwd, "add", "-A")
+    git(cwd, "commit", "-q", "--allow-empty", "-m", message)
+
+
+class TemplateRepo:
+    """A git copy of the template (working tree as it is now) that tests can change and tag."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        listed = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=TEMPLATE_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split("\0")
+        for name in filter(None, listed):
+            source = TEMPLATE_ROOT / name
+            if source.is_file():
+                target = path / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, target)
+        git(path, "init", "-q", "-b", "main")
+        commit_all(path, "template")
+
+    def release(self, version: str) -> None:
+        commit_all(self.path, f"release {version}")
+        git(self.path, "tag", version)
+
+    def edit(self, relative: str, change: Callable[[str], str]) -> None:
+        target = self.path / relative
+        target.write_text(change(target.read_text()))
+
+    def rename_everywhere(self, old: str, new: str) -> None:
+        for path in (self.path / "template").rglob("*"):
+            if path.is_file() and old in (text := path.read_text()):
+                path.write_text(text.replace(old, new))
+
+
+def copy_project(
+    template: TemplateRepo, destination: Path, answers: dict[str, Any], ref: str
+) -> Path:
+    copier.run_copy(
+        str(template.path),
+        str(destination),
+        data=answers,
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref=ref,
+    )
+    git(destination, "init", "-q", "-b", "main")
+    commit_all(destination, "generate")
+    return destination
+
+
+def update_project(project: Path, ref: str, data: dict[str, Any] | None = None) -> None:
+    copier.run_update(
+        str(project),
+        data=data or {},
+        defaults=True,
+        overwrite=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref=ref,
+    )
+
+
+@pytest.fixture
+def template(tmp_path: Path) -> TemplateRepo:
+    repo = TemplateRepo(tmp_path / "template-repo")
+    repo.release("v1.0.0")
+    return repo
+
+
+def release_next_version(template: TemplateRepo) -> None:
+    """v1.1.0: a new file, an edited shared file, and a setting renamed through a migration."""
+    template.rename_everywhere("ACCESS_TOKEN_EXPIRE_MINUTES", "ACCESS_TOKEN_TTL_MINUTES")
+    (template.path / "template" / "docs").mkdir()
+    (template.path / "template" / "docs" / "RUNBOOK.md").write_text("# Runbook\n")
+    template.edit(
+        "template/app/core/security.py",
+        lambda text: text.replace(
+            '"""Access tokens (PyJWT, HS256 pinned)',
+            '"""Access tokens (PyJWT; HS256 pinned on purpose)',
+        ),
+    )
+    migrations = template.path / "migrations"
+    migrations.mkdir()
+    (migrations / "v1_1_0.py").write_text(
+        '"""Rename ACCESS_TOKEN_EXPIRE_MINUTES in the user-owned .env."""\n'
+        "from pathlib import Path\n"
+        'env = Path(".env")\n'
+        "if env.exists():\n"
+        '    env.write_text(env.read_text().replace("ACCESS_TOKEN_EXPIRE_MINUTES", '
+        '"ACCESS_TOKEN_TTL_MINUTES"))\n'
+    )
+    template.edit(
+        "copier.yml",
+        lambda text: text.replace(
+            "_migrations: []",
+            "_migrations:\n"
+            "  - version: v1.1.0\n"
+            '    command: ["{{ _copier_python }}", '
+            '"{{ _copier_conf.src_path }}/migrations/v1_1_0.py"]',
+        ),
+    )
+    template.release("v1.1.0")
+
+
+USER_ROUTE = """from fastapi import APIRouter
+
+from app.services.greeting_service import greeting
+
+router = APIRouter(prefix="/greetings", tags=["greetings"])
+
+
+@router.get("")
+async def greet(name: str = "world") -> dict[str, str]:
+    return {"message": greeting(name)}
+"""
+
+USER_SERVICE = """def greeting(name: str) -> str:
+    return f"Hello, {name}!"
+"""
+
+USER_TEST = """from httpx import AsyncClient
+
+
+async def test_greeting(client: AsyncClient) -> None:
+    response = await client.get("/api/v1/greetings", params={"name": "Ada"})
+
+    assert response.json() == {"message": "Hello, Ada!"}
+"""
+
+
+def add_user_changes(project: Path) -> None:
+    """What a team does after generating: a route, a service, a test, config and README edits."""
+    (project / "app/api/routes/greetings.py").write_text(USER_ROUTE)
+    (project / "app/services/greeting_service.py").write_text(USER_SERVICE)
+    (project / "tests/test_api/test_greetings.py").write_text(USER_TEST)
+    routes = project / "app/api/routes/__init__.py"
+    routes.write_text(
+        routes.read_text().replace(
+            "from app.api.routes import auth, ", "from app.api.routes import auth, greetings, "
+        )
+        + "api_router.include_router(greetings.router)\n"
+    )
+    config = project / "app/core/config.py"
+    config.write_text(
+        config.read_text().replace(
+            "    HSTS_ENABLED: bool = False\n",
+            '    HSTS_ENABLED: bool = False\n    GREETING_STYLE: str = "friendly"\n',
+            1,
+        )
+    )
+    readme = project / "README.md"
+    readme.write_text(readme.read_text() + "\n## Team notes\n\nOwned by the payments team.\n")
+    (project / ".env").write_text("ACCESS_TOKEN_EXPIRE_MINUTES=45\n")
+    commit_all(project, "user changes")
+
+
+def test_update_keeps_user_changes_and_applies_template_changes(
+    template: TemplateRepo, tmp_path: Path
+) -> None:
+    project = copy_project(template, tmp_path / "project", MINIMAL, "v1.0.0")
+    add_user_changes(project)
+    touched_by_user = {"app/api/routes/__init__.py", "app/core/config.py", "README.md"}
+    release_next_version(template)
+
+    update_project(project, "v1.1.0")
+
+    # The user's work is all there.
+    assert (project / "app/api/routes/greetings.py").read_text() == USER_ROUTE
+    assert (project / "app/services/greeting_service.py").read_text() == USER_SERVICE
+    assert (project / "tests/test_api/test_greetings.py").read_text() == USER_TEST
+    routes = (project / "app/api/routes/__init__.py").read_text()
+    assert "api_router.include_router(greetings.router)" in routes
+    assert "api_router.include_router(auth.router)" in routes
+    config = (project / "app/core/config.py").read_text()
+    assert 'GREETING_STYLE: str = "friendly"' in config
+    assert "Owned by the payments team." in (project / "README.md").read_text()
+    # The template's changes are all there, the renamed setting included.
+    assert (project / "docs/RUNBOOK.md").read_text() == "# Runbook\n"
+    assert "HS256 pinned on purpose" in (project / "app/core/security.py").read_text()
+    assert "ACCESS_TOKEN_TTL_MINUTES" in config
+    assert "ACCESS_TOKEN_EXPIRE_MINUTES" not in config
+    assert "ACCESS_TOKEN_TTL_MINUTES" in (project / "app/services/auth_service.py").read_text()
+    # The user-owned .env was migrated, not overwritten.
+    assert (project / ".env").read_text() == "ACCESS_TOKEN_TTL_MINUTES=45\n"
+    assert "_commit: v1.1.0" in (project / ANSWERS_FILE).read_text()
+    # Nothing was left half-merged.
+    conflicted = [
+        name
+        for name, content in tree(project).items()
+        if CONFLICT_MARKERS.search(content.decode(errors="replace"))
+    ]
+    assert conflicted == [], (conflicted, touched_by_user)
+
+
+@pytest.mark.deep
+def test_updated_project_with_user_changes_passes_its_suite(
+    template: TemplateRepo, tmp_path: Path
+) -> None:
+    project = copy_project(template, tmp_path / "project", MINIMAL, "v1.0.0")
+    add_user_changes(project)
+    release_next_version(template)
+    update_project(project, "v1.1.0")
+    rendered = RenderedProject(project, MINIMAL)
+    rendered.sync()
+
+    rendered.uv("run", "ruff", "check", ".").check()
+    rendered.uv("run", "mypy").check()
+    result = rendered.uv("run", "pytest", "-q", "-p", "no:cacheprovider").check()
+    assert "test_greetings.py" in rendered.uv("run", "pytest", "--collect-only", "-q").output
+    assert " passed" in result.output
+
+
+@pytest.mark.parametrize("answers", [MINIMAL, {}, ALL_ON], ids=["all-off", "default", "all-on"])
+def test_untouched_project_updates_to_exactly_a_fresh_render(
+    template: TemplateRepo, tmp_path: Path, answers: dict[str, Any]
+) -> None:
+    project = copy_project(template, tmp_path / "project", answers, "v1.0.0")
+    release_next_version(template)
+
+    update_project(project, "v1.1.0")
+    fresh = copy_project(template, tmp_path / "fresh", answers, "v1.1.0")
+
+    assert_same_tree(project, fresh)
+
+
+# One answer change at a time, on top of all-off (options that need Redis bring it along).
+TOGGLES: dict[str, dict[str, Any]] = {
+    "redis": {"redis": True},
+    "cache": {"redis": True, "cache": True},
+    "rate_limit=memory": {"rate_limit": "memory"},
+    "rate_limit=redis": {"redis": True, "rate_limit": "redis"},
+    "metrics": {"metrics": True},
+    "sentry": {"sentry": True},
+    "tracing": {"tracing": True},
+    "worker": {"redis": True, "worker": "taskiq"},
+    "ci=github": {"ci": "github"},
+    "ci=gitlab": {"ci": "gitlab"},
+}
+
+
+@pytest.fixture
+def toggle_references(template: TemplateRepo, tmp_path: Path) -> dict[str, Path]:
+    """Fresh renders to compare with: all-off, and all-off plus each toggle."""
+    references = {"all-off": copy_project(template, tmp_path / "ref-all-off", MINIMAL, "v1.0.0")}
+    for name, change in TOGGLES.items():
+        references[name] = copy_project(
+            template, tmp_path / f"ref-{name}", {**MINIMAL, **change}, "v1.0.0"
+        )
+    return references
+
+
+def test_turning_each_option_on_and_off_adds_and_removes_exactly_its_content(
+    template: TemplateRepo, tmp_path: Path, toggle_references: dict[str, Path]
+) -> None:
+    project = copy_project(template, tmp_path / "project", MINIMAL, "v1.0.0")
+    for name, change in TOGGLES.items():
+        update_project(project, "v1.0.0", change)
+        assert_same_tree(project, toggle_references[name])
+        commit_all(project, f"turn on {name}")
+
+        update_project(project, "v1.0.0", {key: MINIMAL[key] for key in change})
+        assert_same_tree(project, toggle_references["all-off"])
+        commit_all(project, f"turn off {name}")
+
+
+@pytest.mark.deep
+def test_suite_stays_green_after_options_are_turned_on_and_off(
+    template: TemplateRepo, tmp_path: Path, redis_url: str
+) -> None:
+    project = copy_project(template, tmp_path / "project", MINIMAL, "v1.0.0")
+    for state, answers in (("all on", ALL_ON), ("all off", MINIMAL)):
+        update_project(project, "v1.0.0", answers)
+        commit_all(project, state)
+        rendered = RenderedProject(project, answers)
+        rendered.sync()
+        result = rendered.uv(
+            "run", "pytest", "-q", "-p", "no:cacheprovider", env={"TEST_REDIS_URL": redis_url}
+        ).check()
+        assert " passed" in result.output, state
+        commit_all(project, f"lock {state}")  # uv.lock is the user's to commit
+
+
+def test_conflicting_edit_leaves_markers_that_the_pre_commit_hook_refuses(
+    template: TemplateRepo, tmp_path: Path
+) -> None:
+    project = copy_project(template, tmp_path / "project", MINIMAL, "v1.0.0")
+    config = project / "app/core/config.py"
+    config.write_text(
+        config.read_text().replace(
+            "ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=30,",
+            "ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=60,",
+        )
+    )
+    commit_all(project, "longer tokens")
+    release_next_version(template)
+
+    update_project(project, "v1.1.0")
+
+    assert CONFLICT_MARKERS.search(config.read_text())
+    others = [
+        name
+        for name, content in tree(project).items()
+        if name != "app/core/config.py"
+        and CONFLICT_MARKERS.search(content.decode(errors="replace"))
+    ]
+    assert others == []
+    hook = subprocess.run(
+        ["pre-commit", "run", "check-merge-conflict", "--files", "app/core/config.py"],
+        cwd=project,
+        env={
+            **project_environment(),
+            "PATH": f"{Path(UV).parent}{os.pathsep}{os.environ['PATH']}",
+            "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert hook.returncode == 1, hook.stdout + hook.stderr
+    assert "Merge conflict string" in hook.stdout
+
+
+def _snapshot(project: Path) -> tuple[str, dict[str, bytes]]:
+    return git(project, "rev-parse", "HEAD"), tree(project)
+
+
+def test_updating_a_dirty_repository_is_refused_and_changes_nothing(
+    template: TemplateRepo, tmp_path: Path
+) -> None:
+    project = copy_project(template, tmp_path / "project", MINIMAL, "v1.0.0")
+    release_next_version(template)
+    (project / "README.md").write_text("work in progress\n")
+    before = _snapshot(project)
+
+    with pytest.raises(UserMessageError, match="Destination repository is dirty"):
+        update_project(project, "v1.1.0")
+
+    assert _snapshot(project) == before
+
+
+def test_updating_without_an_answers_file_is_refused_and_changes_nothing(
+    template: TemplateRepo, tmp_path: Path
+) -> None:
+    project = copy_project(template, tmp_path / "project", MINIMAL, "v1.0.0")
+    (project / ANSWERS_FILE).unlink()
+    commit_all(project, "lose the answers")
+    release_next_version(template)
+    before = _snapshot(project)
+
+    with pytest.raises(UserMessageError, match=r"cannot obtain old template references"):
+        update_project(project, "v1.1.0")
+
+    assert _snapshot(project) == before
+
+
+def test_updating_to_an_unknown_ref_is_refused_and_changes_nothing(
+    template: TemplateRepo, tmp_path: Path
+) -> None:
+    project = copy_project(template, tmp_path / "project", MINIMAL, "v1.0.0")
+    before = _snapshot(project)
+
+    with pytest.raises(ValueError, match=re.escape("Unknown revision: 'v9.9.9'")):
+        update_project(project, "v9.9.9")
+
+    assert _snapshot(project) == before
