@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.figures import FIGURES
 from tests.helpers import (
     DEFAULT_PYTHON,
     DEFAULT_REDIS_URL,
@@ -97,6 +98,10 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if FIGURES:
+        terminalreporter.section("figures")
+        for name, value in FIGURES:
+            terminalreporter.write_line(f"{name}: {value}")
     for tier in ("cheap", "deep"):
         if tier in _TIER_SECONDS:
             terminalreporter.write_line(f"{tier} tier: {_TIER_SECONDS[tier]:.1f}s")

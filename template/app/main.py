@@ -13,7 +13,12 @@ from app.core.config import ConfigurationError, Settings, get_settings
 from app.core.integrations import ENABLED as INTEGRATIONS
 from app.core.lifespan import LifespanHook, lifespan
 from app.core.logging import setup_logging
-from app.middleware.error_handler import UnhandledErrorMiddleware, install_exception_handlers
+from app.middleware.body_limit import BodySizeLimitMiddleware
+from app.middleware.error_handler import (
+    ERROR_RESPONSES,
+    UnhandledErrorMiddleware,
+    install_exception_handlers,
+)
 from app.middleware.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
 from app.middleware.security_headers import SecurityHeadersMiddleware
 
@@ -38,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=DOCS_PATHS[1] if docs else None,
         openapi_url="/openapi.json" if docs else None,
         generate_unique_id_function=operation_id,
+        responses=ERROR_RESPONSES,
     )
     app.state.settings = settings
     install_exception_handlers(app)
@@ -46,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Added innermost first: the request id wraps everything, so every response and log has it.
     app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.MAX_REQUEST_BODY_BYTES)
     hooks: list[LifespanHook] = []
     for integration in INTEGRATIONS:
         hook = integration.install(app, settings)

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.request_context import request_id_var
+from app.schemas.error import ErrorResponse
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,16 @@ DATABASE_UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
     ConnectionError,
     TimeoutError,
 )
+
+
+# Answers any operation may give, documented on every one so clients (and fuzzers) expect them.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "Malformed request (e.g. a body not in UTF-8)"},
+    413: {"model": ErrorResponse, "description": "Request body over MAX_REQUEST_BODY_BYTES"},
+    429: {"model": ErrorResponse, "description": "Rate limit exceeded (when rate limiting is on)"},
+    500: {"model": ErrorResponse, "description": "Unexpected error; quote the request id"},
+    503: {"model": ErrorResponse, "description": "A dependency (database, Redis) is unavailable"},
+}
 
 
 def error_response(
@@ -48,7 +59,8 @@ def sanitize_validation_errors(errors: Any) -> list[dict[str, Any]]:
 
 
 async def handle_validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this type only
+    if not isinstance(exc, RequestValidationError):  # registered for that type only
+        raise exc
     errors = sanitize_validation_errors(exc.errors())
     logger.info(
         "request validation failed",
@@ -58,12 +70,14 @@ async def handle_validation_error(_request: Request, exc: Exception) -> JSONResp
 
 
 async def handle_http_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this type only
+    if not isinstance(exc, StarletteHTTPException):  # registered for that type only
+        raise exc
     return error_response(exc.status_code, exc.detail, exc.headers)
 
 
-async def handle_database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
-    logger.error("database unavailable: %s", type(exc).__name__, exc_info=exc)
+async def handle_dependency_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    """503 with Retry-After: the request was fine, a backing service is not reachable now."""
+    logger.error("dependency unavailable: %s", type(exc).__name__, exc_info=exc)
     return error_response(
         status.HTTP_503_SERVICE_UNAVAILABLE,
         "Service temporarily unavailable",
@@ -75,7 +89,7 @@ def install_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     for error_type in DATABASE_UNAVAILABLE_ERRORS:
-        app.add_exception_handler(error_type, handle_database_unavailable)
+        app.add_exception_handler(error_type, handle_dependency_unavailable)
 
 
 class UnhandledErrorMiddleware:

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from httpx import AsyncClient
+from starlette.types import Message
+
+from app.core.config import TestingSettings
+from app.middleware.body_limit import BodySizeLimitMiddleware
+from tests.support import client_for, started_app, user_payload
+
+LIMIT = 2048
+
+
+def limited(settings: TestingSettings) -> TestingSettings:
+    return settings.model_copy(update={"MAX_REQUEST_BODY_BYTES": LIMIT})
+
+
+async def test_a_declared_oversized_body_is_refused_with_413(settings: TestingSettings) -> None:
+    async with started_app(limited(settings)) as app, client_for(app) as client:
+        response = await client.post(
+            "/api/v1/auth/register",
+            content=b"{" + b" " * LIMIT + b"}",
+            headers={"Content-Type": "application/json"},
+        )
+
+    assert response.status_code == 413
+    assert response.json()["detail"] == f"Request body larger than {LIMIT} bytes"
+    assert response.json()["request_id"] == response.headers["x-request-id"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_a_streamed_oversized_body_is_cut_off_with_413(settings: TestingSettings) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(10):
+            yield b" " * 512
+
+    async with started_app(limited(settings)) as app, client_for(app) as client:
+        response = await client.post(
+            "/api/v1/auth/register", content=chunks(), headers={"Content-Type": "application/json"}
+        )
+
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413
+
+
+async def test_bodies_within_the_limit_are_served(client: AsyncClient) -> None:
+    response = await client.post("/api/v1/auth/register", json=user_payload())
+
+    assert response.status_code == 201
+
+
+async def test_an_invalid_content_length_is_a_400() -> None:
+    sent: list[Message] = []
+
+    async def app(scope: object, receive: object, send: object) -> None:
+        raise AssertionError("the app must not run")
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "headers": [(b"content-length", b"-5")],
+    }
+    await BodySizeLimitMiddleware(app, max_bytes=LIMIT)(scope, receive, send)
+
+    assert sent[0]["status"] == 400
+
+
+async def test_every_operation_documents_the_errors_it_may_return(client: AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            documented = set(operation["responses"])
+            assert {"400", "413", "429", "500", "503"} <= documented, (method, path)
+
+
+async def test_docs_and_schema_can_be_turned_off(settings: TestingSettings) -> None:
+    hidden = settings.model_copy(update={"DOCS_ENABLED": False})
+    async with started_app(hidden) as app, client_for(app) as client:
+        paths = ("/docs", "/redoc", "/openapi.json")
+        statuses = [(await client.get(path)).status_code for path in paths]
+
+    assert statuses == [404, 404, 404]

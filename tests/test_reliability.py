@@ -1,0 +1,273 @@
+"""The all-on service under bad input, faults and load, on private PostgreSQL and Redis servers.
+
+Everything targets 127.0.0.1; every loop is bounded in count and time. The figures (fuzz cases,
+outage detection and recovery, req/s, p99) are printed at the end of the run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.figures import record
+from tests.helpers import (
+    UV,
+    RenderedProject,
+    free_port,
+    project_environment,
+    render,
+    wait_until_serving,
+)
+from tests.private_services import PrivatePostgres, PrivateRedis
+from tests.scenarios import ALL_ON
+
+pytestmark = pytest.mark.deep
+
+BIN = Path(sys.executable).parent
+STRONG_SECRET = "k8Jq2Vx7Lm4Np9Rt3Wy6Zb1Cd5Fg0Hs8"
+PASSWORD = "SecurePass123"
+DB_CONNECT_TIMEOUT_SECONDS = 2
+LOAD_SECONDS = int(os.environ.get("TEMPLATE_LOAD_SECONDS", "10"))
+
+
+@pytest.fixture(scope="module")
+def all_on(tmp_path_factory: pytest.TempPathFactory) -> RenderedProject:
+    project = render(tmp_path_factory.mktemp("reliability"), ALL_ON)
+    project.sync()
+    return project
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PrivatePostgres]:
+    server = PrivatePostgres()
+    server.start()
+    yield server
+    server.remove()
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[PrivateRedis]:
+    server = PrivateRedis()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def service(
+    all_on: RenderedProject, postgres: PrivatePostgres, redis_server: PrivateRedis
+) -> Iterator[str]:
+    """The service as production runs it (one worker), docs on so the fuzzer can read them."""
+    port = free_port()
+    env = {
+        **project_environment(),
+        **all_on.env,
+        "ENVIRONMENT": "production",
+        "SECRET_KEY": STRONG_SECRET,
+        "DATABASE_URL": postgres.url,
+        "REDIS_URL": redis_server.url,
+        "ALLOWED_ORIGINS": "https://app.example.com",
+        "DOCS_ENABLED": "true",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "1",
+        "DB_CONNECT_TIMEOUT_SECONDS": str(DB_CONNECT_TIMEOUT_SECONDS),
+        "DB_POOL_TIMEOUT_SECONDS": "2",
+        "HEALTH_CHECK_TIMEOUT_SECONDS": "1",
+        "RATE_LIMIT_DEFAULT": "1000000/minute",
+        "RATE_LIMIT_AUTH": "1000000/minute",
+        "LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [UV, "run", "scripts/start.sh"],
+        cwd=all_on.path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(base_url, process)  # type: ignore[arg-type]
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def token(service: str) -> str:
+    user = {"email": "reliable@example.com", "username": "reliable", "password": PASSWORD}
+    assert httpx.post(f"{service}/api/v1/auth/register", json=user).status_code == 201
+    login = httpx.post(
+        f"{service}/api/v1/auth/login", json={"username": "reliable", "password": PASSWORD}
+    )
+    return str(login.json()["access_token"])
+
+
+def wait_for(condition: Callable[[], bool], limit_seconds: float) -> float:
+    """Seconds until `condition` held; fails past `limit_seconds`."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > limit_seconds:
+            raise AssertionError(f"condition not met within {limit_seconds}s")
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+def readiness(base_url: str) -> httpx.Response:
+    return httpx.get(f"{base_url}/health/detailed", timeout=10)
+
+
+def test_fuzzing_the_whole_api_finds_no_server_error_and_no_schema_violation(
+    service: str, token: str, tmp_path: Path
+) -> None:
+    completed = subprocess.run(
+        [
+            str(BIN / "schemathesis"),
+            "run",
+            f"{service}/openapi.json",
+            "--header",
+            f"Authorization: Bearer {token}",
+            "--checks",
+            "not_a_server_error,status_code_conformance,content_type_conformance,"
+            "response_schema_conformance,response_headers_conformance",
+            "--max-examples",
+            os.environ.get("TEMPLATE_FUZZ_EXAMPLES", "40"),
+            "--seed",
+            "20261125",
+            "--workers",
+            "2",
+            "--request-timeout",
+            "10",
+            "--report-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    output = completed.stdout + completed.stderr
+    cases = re.search(r"(\d+) generated", output)
+    record("fuzz cases (schemathesis)", cases.group(1) if cases else "unknown")
+    assert completed.returncode == 0, output[-8000:]
+
+
+def test_database_outage_is_reported_fast_and_recovered_without_restart(
+    service: str, token: str, postgres: PrivatePostgres
+) -> None:
+    auth = {"Authorization": f"Bearer {token}"}
+    assert httpx.get(f"{service}/api/v1/users/me", headers=auth).status_code == 200
+    postgres.stop()
+    try:
+        detected = wait_for(lambda: readiness(service).status_code == 503, limit_seconds=2)
+        body = readiness(service).json()
+        assert body["status"] == "degraded"
+        assert body["checks"]["database"]["status"] == "down"
+        assert httpx.get(f"{service}/health").status_code == 200
+
+        started = time.monotonic()
+        me = httpx.get(f"{service}/api/v1/users/me", headers=auth, timeout=30)
+        failed_in = time.monotonic() - started
+        assert me.status_code == 503
+        assert me.json()["detail"] == "Service temporarily unavailable"
+        assert me.headers["retry-after"]
+        assert failed_in <= DB_CONNECT_TIMEOUT_SECONDS + 1
+        register = httpx.post(
+            f"{service}/api/v1/auth/register",
+            json={"email": "late@example.com", "username": "late", "password": PASSWORD},
+            timeout=30,
+        )
+        assert register.status_code == 503
+    finally:
+        postgres.start()
+    recovered = wait_for(lambda: readiness(service).status_code == 200, limit_seconds=30)
+    me = httpx.get(f"{service}/api/v1/users/me", headers=auth)
+    assert me.status_code == 200  # the write acknowledged before the outage survived it
+    assert me.json()["username"] == "reliable"
+    record("database outage detected by readiness", f"{detected:.2f}s")
+    record("request needing the database during the outage failed in", f"{failed_in:.2f}s")
+    record("recovered after the database came back", f"{recovered:.2f}s")
+
+
+def test_redis_outage_bypasses_cache_follows_the_limiter_policy_and_recovers(
+    service: str, token: str, redis_server: PrivateRedis
+) -> None:
+    report = f"{service}/api/v1/reports/users"
+    first = httpx.get(report).json()
+    assert httpx.get(report).json() == first  # served from the cache
+    redis_server.stop()
+    try:
+        detected = wait_for(lambda: readiness(service).status_code == 503, limit_seconds=3)
+        checks = readiness(service).json()["checks"]
+        assert checks["redis"]["status"] == "down"
+        assert checks["database"]["status"] == "up"
+        uncached = httpx.get(report, timeout=10)
+        assert uncached.status_code == 200  # cache bypassed, not an error
+        login = httpx.post(
+            f"{service}/api/v1/auth/login",
+            json={"username": "reliable", "password": PASSWORD},
+            timeout=10,
+        )
+        assert login.status_code == 200  # RATE_LIMIT_FAIL_OPEN=true lets it through
+        queued = httpx.post(
+            f"{service}/api/v1/notifications",
+            json={"subject": "s", "body": "b"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        assert queued.status_code == 503  # the queue is Redis: honest, not a 500
+    finally:
+        redis_server.start()
+    recovered = wait_for(lambda: readiness(service).status_code == 200, limit_seconds=30)
+    again = httpx.get(report).json()
+    assert httpx.get(report).json() == again
+    record("redis outage detected by readiness", f"{detected:.2f}s")
+    record("recovered after redis came back", f"{recovered:.2f}s")
+
+
+def _wrk(url: str, *headers: str) -> dict[str, float]:
+    wrk = os.environ.get("WRK", "wrk")
+    command = [wrk, "-t2", "-c64", f"-d{LOAD_SECONDS}s", "--latency", "--timeout", "5s"]
+    for header in headers:
+        command += ["-H", header]
+    completed = subprocess.run(
+        [*command, url], capture_output=True, text=True, timeout=LOAD_SECONDS + 60, check=True
+    )
+    output = completed.stdout
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", output)
+    assert rate is not None, output
+    assert p99 is not None, output
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "rps": float(rate.group(1)),
+        "p99_ms": float(p99.group(1)) * scale,
+        "socket_errors": sum(map(int, socket_errors.groups())) if socket_errors else 0,
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+    }
+
+
+@pytest.mark.parametrize("target", ["/health", "/api/v1/users/me"])
+def test_bounded_load_has_no_errors(service: str, token: str, target: str) -> None:
+    headers = [f"Authorization: Bearer {token}"] if target != "/health" else []
+    figures = _wrk(f"{service}{target}", *headers)
+
+    assert figures["socket_errors"] == 0, figures
+    assert figures["non_2xx"] == 0, figures
+    record(
+        f"load {target} (wrk, 64 connections, {LOAD_SECONDS}s)",
+        f"{figures['rps']:.0f} req/s, p99 {figures['p99_ms']:.1f} ms",
+    )
