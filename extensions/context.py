@@ -21,6 +21,7 @@ from typing import Any
 from copier_template_extensions import ContextHook
 
 CORE_DEPENDENCIES: tuple[str, ...] = (
+    "anyio>=4.5,<5",
     "fastapi>=0.160,<1",
     "uvicorn[standard]>=0.34",
     "pydantic>=2.11,<3",

@@ -37,7 +37,8 @@ def _as_postgres(*command: str) -> subprocess.CompletedProcess[str]:
 
 
 class PrivatePostgres:
-    def __init__(self) -> None:
+    def __init__(self, server_options: str = "") -> None:
+        self.server_options = server_options
         self.port = free_port()
         self.directory = Path(tempfile.mkdtemp(prefix="private-postgres-"))
         shutil.chown(self.directory, "postgres", "postgres")
@@ -60,7 +61,7 @@ class PrivatePostgres:
     def start(self) -> None:
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.directory} "
-            "-c fsync=off -c full_page_writes=off"
+            f"-c fsync=off -c full_page_writes=off {self.server_options}"
         )
         _as_postgres(
             _postgres_bin("pg_ctl"),

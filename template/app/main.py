@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from starlette.middleware.cors import CORSMiddleware
 
 from app.api import API_V1_PREFIX
 from app.api.routes import api_router
@@ -14,6 +13,7 @@ from app.core.integrations import ENABLED as INTEGRATIONS
 from app.core.lifespan import LifespanHook, lifespan
 from app.core.logging import setup_logging
 from app.middleware.body_limit import BodySizeLimitMiddleware
+from app.middleware.cors import CORSMiddleware
 from app.middleware.error_handler import (
     ERROR_RESPONSES,
     UnhandledErrorMiddleware,
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         SecurityHeadersMiddleware,
         hsts=settings.HSTS_ENABLED,
         relaxed_csp_paths=DOCS_PATHS if docs else (),
+        vary_origin=True,
     )
     app.add_middleware(RequestIdMiddleware)
     return app

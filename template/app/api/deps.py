@@ -17,6 +17,7 @@ from app.core.dependencies import (
     get_db_session,
     get_health_checks,
     get_password_hasher,
+    get_read_session,
 )
 from app.core.security import PasswordHasher
 from app.models.user import User
@@ -33,24 +34,36 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 # scope="function": commit (or roll back) before the response is sent, so a failed commit
 # is reported to the client instead of after a success status went out.
 SessionDep = Annotated[AsyncSession, Depends(get_db_session, scope="function")]
+# Reads only: one round trip per query, no transaction (see app/db/session.py).
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 HasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
 HealthChecksDep = Annotated[Mapping[str, HealthCheck], Depends(get_health_checks)]
 
 
-def get_user_service(session: SessionDep) -> UserService:
+async def get_user_service(session: SessionDep) -> UserService:
     return UserService(session)
 
 
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
 
 
-def get_auth_service(
+async def get_auth_service(
     users: UserServiceDep, hasher: HasherDep, settings: SettingsDep
 ) -> AuthService:
     return AuthService(users, hasher, settings)
 
 
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
+
+
+async def get_token_reader(
+    session: ReadSessionDep, hasher: HasherDep, settings: SettingsDep
+) -> AuthService:
+    """Resolving a token only reads, so it runs on a read session."""
+    return AuthService(UserService(session), hasher, settings)
+
+
+TokenReaderDep = Annotated[AuthService, Depends(get_token_reader)]
 
 
 def credentials_error(detail: str = "Could not validate credentials") -> HTTPException:
@@ -62,7 +75,7 @@ def credentials_error(detail: str = "Could not validate credentials") -> HTTPExc
 
 
 async def get_current_user(
-    token: Annotated[str | None, Depends(oauth2_scheme)], auth: AuthServiceDep
+    token: Annotated[str | None, Depends(oauth2_scheme)], auth: TokenReaderDep
 ) -> User:
     if not token:
         raise credentials_error("Not authenticated")

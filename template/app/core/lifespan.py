@@ -15,7 +15,12 @@ from fastapi import FastAPI
 
 from app.core.config import Settings
 from app.core.security import PasswordHasher
-from app.db.session import create_engine, create_session_factory, ping_database
+from app.db.session import (
+    create_engine,
+    create_read_session_factory,
+    create_session_factory,
+    ping_database,
+)
 from app.services.health_service import HealthCheck
 
 LifespanHook = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -32,11 +37,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         time_cost=settings.PASSWORD_HASH_TIME_COST,
         memory_cost_kib=settings.PASSWORD_HASH_MEMORY_COST_KIB,
         parallelism=settings.PASSWORD_HASH_PARALLELISM,
+        concurrency=settings.PASSWORD_HASH_CONCURRENCY,
     )
     health_checks: dict[str, HealthCheck] = {"database": partial(ping_database, engine)}
 
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
+    app.state.read_session_factory = create_read_session_factory(engine)
     app.state.password_hasher = hasher
     app.state.health_checks = health_checks
     async with AsyncExitStack() as stack:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 from pwdlib import PasswordHash
 from pwdlib.exceptions import UnknownHashError
 from pwdlib.hashers.argon2 import Argon2Hasher
@@ -82,7 +82,9 @@ def decode_access_token(token: str, *, secret_key: str) -> TokenClaims:
 class PasswordHasher:
     """Argon2id hashing off the event loop: one hash costs ~100 ms of CPU at the defaults."""
 
-    def __init__(self, *, time_cost: int, memory_cost_kib: int, parallelism: int) -> None:
+    def __init__(
+        self, *, time_cost: int, memory_cost_kib: int, parallelism: int, concurrency: int = 2
+    ) -> None:
         self._context = PasswordHash(
             (
                 Argon2Hasher(
@@ -93,14 +95,18 @@ class PasswordHasher:
             )
         )
         self._decoy_hash: str | None = None
+        # A burst of logins queues here instead of holding memory_cost each in every thread.
+        self._limiter = CapacityLimiter(concurrency)
 
     async def hash(self, password: str) -> str:
-        return await to_thread.run_sync(self._context.hash, password)
+        return await to_thread.run_sync(self._context.hash, password, limiter=self._limiter)
 
     async def verify(self, password: str, hashed: str) -> tuple[bool, str | None]:
         """Check a password; the second value is a new hash when the parameters changed."""
         try:
-            return await to_thread.run_sync(self._context.verify_and_update, password, hashed)
+            return await to_thread.run_sync(
+                self._context.verify_and_update, password, hashed, limiter=self._limiter
+            )
         except UnknownHashError:
             return False, None
 
@@ -111,7 +117,7 @@ class PasswordHasher:
     async def verify_decoy(self, password: str) -> None:
         """Spend the time of a real verification when there is no user to check against."""
         decoy = await self._decoy()
-        await to_thread.run_sync(self._context.verify, password, decoy)
+        await to_thread.run_sync(self._context.verify, password, decoy, limiter=self._limiter)
 
     async def _decoy(self) -> str:
         if self._decoy_hash is None:

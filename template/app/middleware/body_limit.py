@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.middleware.error_handler import error_response
 
 _CONTENT_LENGTH = b"content-length"
+_TRANSFER_ENCODING = b"transfer-encoding"
 
 
 class BodySizeLimitMiddleware:
@@ -22,12 +23,16 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = _declared_length(scope)
+        declared, streamed = _declared_length(scope)
         if declared is None:
             await error_response(400, "Invalid Content-Length header")(scope, receive, send)
             return
         if declared > self.max_bytes:
             await self._too_large(scope, receive, send)
+            return
+        if not streamed:
+            # The server enforces Content-Length, which is within the limit: nothing to count.
+            await self.app(scope, receive, send)
             return
 
         received = 0
@@ -60,9 +65,13 @@ class BodySizeLimitMiddleware:
         await response(scope, receive, send)
 
 
-def _declared_length(scope: Scope) -> int | None:
-    """The Content-Length as a number, 0 when absent, None when it is not a valid number."""
+def _declared_length(scope: Scope) -> tuple[int | None, bool]:
+    """(Content-Length, 0 when absent and None when invalid; whether the body is chunked)."""
+    length: int | None = 0
+    streamed = False
     for key, value in scope["headers"]:
         if key == _CONTENT_LENGTH:
-            return int(value) if value.isdigit() else None
-    return 0
+            length = int(value) if value.isdigit() else None
+        elif key == _TRANSFER_ENCODING:
+            streamed = True
+    return length, streamed

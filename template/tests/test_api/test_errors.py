@@ -137,8 +137,16 @@ async def test_cors_allows_only_configured_origins(settings: TestingSettings) ->
         )
 
     assert allowed.headers["access-control-allow-origin"] == "https://app.example.com"
+    assert "Origin" in allowed.headers["vary"]
     assert "access-control-allow-origin" not in refused.headers
     assert preflight.status_code == 400
+
+
+async def test_requests_without_origin_skip_cors_but_still_vary_on_it(client: AsyncClient) -> None:
+    response = await client.get("/health")
+
+    assert "access-control-allow-origin" not in response.headers
+    assert response.headers["vary"] == "Origin"
 
 
 async def test_database_outage_on_a_route_is_a_503_json(settings: TestingSettings) -> None:

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
+import anyio
 import jwt
 import pytest
 
@@ -86,6 +89,31 @@ async def test_hash_made_with_old_parameters_is_upgraded_on_verify() -> None:
     assert valid is True
     assert upgraded is not None
     assert "t=2" in upgraded
+
+
+async def test_hashing_runs_at_most_concurrency_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    running = 0
+    peak = 0
+    lock = threading.Lock()
+    hasher = PasswordHasher(time_cost=1, memory_cost_kib=1024, parallelism=1, concurrency=2)
+    original = hasher._context.hash
+
+    def slow_hash(password: str) -> str:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.02)
+        with lock:
+            running -= 1
+        return original(password)
+
+    monkeypatch.setattr(hasher._context, "hash", slow_hash)
+    async with anyio.create_task_group() as group:
+        for _ in range(8):
+            group.start_soon(hasher.hash, "SecurePass123")
+
+    assert peak == 2
 
 
 async def test_unknown_hash_format_is_a_failed_verification() -> None:
