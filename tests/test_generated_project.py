@@ -71,8 +71,12 @@ def _passed(output: str) -> int:
     return int(summary.group(1))
 
 
-def _service_env(project: RenderedProject, redis_url: str) -> dict[str, str]:
-    return {"TEST_REDIS_URL": redis_url} if "redis" in options_on(project.answers) else {}
+def _run_generated_suite(project: RenderedProject, redis_url: str, **env: str) -> int:
+    """The project's own `uv run pytest`; returns how many tests passed."""
+    if "redis" in options_on(project.answers):
+        env["TEST_REDIS_URL"] = redis_url
+    result = project.uv("run", "pytest", "-q", "-p", "no:cacheprovider", env=env).check()
+    return _passed(result.output)
 
 
 def test_lint_format_and_strict_types(installed_project: RenderedProject) -> None:
@@ -84,31 +88,15 @@ def test_lint_format_and_strict_types(installed_project: RenderedProject) -> Non
 def test_generated_suite_passes_on_sqlite(
     installed_project: RenderedProject, redis_url: str
 ) -> None:
-    result = installed_project.uv(
-        "run",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        env=_service_env(installed_project, redis_url),
-    ).check()
-
-    assert _passed(result.output) >= 80
+    assert _run_generated_suite(installed_project, redis_url) >= 80
 
 
 def test_generated_suite_passes_on_postgresql(
     installed_project: RenderedProject, postgres_url: str, redis_url: str
 ) -> None:
-    result = installed_project.uv(
-        "run",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        env={"TEST_DATABASE_URL": postgres_url, **_service_env(installed_project, redis_url)},
-    ).check()
+    passed = _run_generated_suite(installed_project, redis_url, TEST_DATABASE_URL=postgres_url)
 
-    assert _passed(result.output) >= 80
+    assert passed >= 80
     with psycopg.connect(postgres_url) as connection:
         leftovers = connection.execute(
             "SELECT datname FROM pg_database WHERE datname LIKE 'test\\_%'"
