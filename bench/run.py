@@ -24,7 +24,6 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,55 +40,13 @@ from tests.helpers import (  # noqa: E402 - after the path set-up above
     project_environment,
     render,
 )
+from tests.load import wrk  # noqa: E402
 from tests.private_services import PrivatePostgres, PrivateRedis  # noqa: E402
 from tests.scenarios import ALL_ON  # noqa: E402
 
 SECRET_KEY = "bench-" + "k8Jq2Vx7Lm4Np9Rt3Wy6Zb1Cd5Fg0Hs8"
 PASSWORD = "SecurePass123"
 BIN = Path(sys.executable).parent
-
-
-@dataclass
-class Load:
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
-    non_2xx: int
-
-
-def wrk(
-    url: str, seconds: int, *, headers: tuple[str, ...] = (), script: Path | None = None
-) -> Load:
-    command = ["wrk", "-t2", "-c64", f"-d{seconds}s", "--latency", "--timeout", "5s"]
-    for header in headers:
-        command += ["-H", header]
-    if script is not None:
-        command += ["-s", str(script)]
-    output = subprocess.run(
-        [*command, url], capture_output=True, text=True, check=True, timeout=seconds + 60
-    ).stdout
-
-    def latency(percentile: str) -> float:
-        found = re.search(rf"{percentile}%\s+([\d.]+)(us|ms|s)\b", output)
-        if found is None:
-            raise RuntimeError(output)
-        return float(found.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[found.group(2)]
-
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
-    )
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    if rate is None:
-        raise RuntimeError(output)
-    return Load(
-        rps=float(rate.group(1)),
-        p50_ms=latency("50"),
-        p99_ms=latency("99"),
-        errors=sum(map(int, errors.groups())) if errors else 0,
-        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
-    )
 
 
 def rss_mib(pid: int) -> float:
