@@ -37,8 +37,15 @@ async def started_app(settings: TestingSettings) -> AsyncIterator[FastAPI]:
         yield application
 
 
-def client_for(application: FastAPI) -> AsyncClient:
-    return AsyncClient(transport=ASGITransport(app=application), base_url="http://testserver")
+# Addresses where nothing listens: the app starts, and its first use of them fails.
+UNREACHABLE_DATABASE_URL = "sqlite+aiosqlite:////nonexistent-directory/unreachable.db"
+UNREACHABLE_REDIS_URL = "redis://127.0.0.1:1/0"
+
+
+def client_for(application: FastAPI, address: str = "127.0.0.1") -> AsyncClient:
+    """An HTTP client calling the app in-process, as if from `address` (rate limits key on it)."""
+    transport = ASGITransport(app=application, client=(address, 50000))
+    return AsyncClient(transport=transport, base_url="http://testserver")
 
 
 def user_payload(**overrides: str) -> dict[str, str]:

@@ -75,14 +75,18 @@ async def handle_http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, exc.detail, exc.headers)
 
 
-async def handle_dependency_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+def service_unavailable_response() -> JSONResponse:
     """503 with Retry-After: the request was fine, a backing service is not reachable now."""
-    logger.error("dependency unavailable: %s", type(exc).__name__, exc_info=exc)
     return error_response(
         status.HTTP_503_SERVICE_UNAVAILABLE,
         "Service temporarily unavailable",
         {"Retry-After": "5"},
     )
+
+
+async def handle_dependency_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    logger.error("dependency unavailable: %s", type(exc).__name__, exc_info=exc)
+    return service_unavailable_response()
 
 
 def install_exception_handlers(app: FastAPI) -> None:

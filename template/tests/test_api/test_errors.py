@@ -11,7 +11,7 @@ from httpx import AsyncClient
 
 from app.core.config import TestingSettings
 from app.core.logging import build_handler
-from tests.support import PASSWORD, client_for, started_app
+from tests.support import PASSWORD, UNREACHABLE_DATABASE_URL, client_for, started_app
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -150,9 +150,7 @@ async def test_requests_without_origin_skip_cors_but_still_vary_on_it(client: As
 
 
 async def test_database_outage_on_a_route_is_a_503_json(settings: TestingSettings) -> None:
-    broken = settings.model_copy(
-        update={"DATABASE_URL": "sqlite+aiosqlite:////nonexistent-directory/x.db"}
-    )
+    broken = settings.model_copy(update={"DATABASE_URL": UNREACHABLE_DATABASE_URL})
     async with started_app(broken) as app, client_for(app) as client:
         response = await client.post(
             "/api/v1/auth/login", json={"username": "testuser", "password": PASSWORD}

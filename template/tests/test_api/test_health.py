@@ -7,9 +7,7 @@ from httpx import AsyncClient
 
 from app.core.config import TestingSettings
 from app.core.dependencies import get_health_checks
-from tests.support import client_for, started_app
-
-UNREACHABLE_DATABASE = "sqlite+aiosqlite:////nonexistent-directory/unreachable.db"
+from tests.support import UNREACHABLE_DATABASE_URL, client_for, started_app
 
 
 async def test_liveness_answers_ok(client: AsyncClient) -> None:
@@ -31,7 +29,7 @@ async def test_readiness_is_healthy_when_the_database_answers(client: AsyncClien
 
 
 async def test_readiness_is_degraded_and_liveness_ok_when_the_database_is_down() -> None:
-    settings = TestingSettings(DATABASE_URL=UNREACHABLE_DATABASE)
+    settings = TestingSettings(DATABASE_URL=UNREACHABLE_DATABASE_URL)
     async with started_app(settings) as app, client_for(app) as client:
         readiness = await client.get("/health/detailed")
         liveness = await client.get("/health")
