@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,13 +16,14 @@ from app.core.dependencies import (
     get_app_settings,
     get_db_session,
     get_health_checks,
+    get_identity_service,
     get_password_hasher,
     get_read_session,
 )
 from app.core.security import PasswordHasher
-from app.models.user import User
 from app.services.auth_service import AuthenticationError, AuthService
 from app.services.health_service import HealthCheck
+from app.services.identity_service import AuthenticatedUser
 from app.services.user_service import UserService
 
 logger = logging.getLogger(__name__)
@@ -56,16 +57,6 @@ async def get_auth_service(
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 
 
-async def get_token_reader(
-    session: ReadSessionDep, hasher: HasherDep, settings: SettingsDep
-) -> AuthService:
-    """Resolving a token only reads, so it runs on a read session."""
-    return AuthService(UserService(session), hasher, settings)
-
-
-TokenReaderDep = Annotated[AuthService, Depends(get_token_reader)]
-
-
 def credentials_error(detail: str = "Could not validate credentials") -> HTTPException:
     return HTTPException(
         status_code=status.HTTP_401_UNAUTHORIZED,
@@ -75,15 +66,18 @@ def credentials_error(detail: str = "Could not validate credentials") -> HTTPExc
 
 
 async def get_current_user(
-    token: Annotated[str | None, Depends(oauth2_scheme)], auth: TokenReaderDep
-) -> User:
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> AuthenticatedUser:
+    """One dependency, not a chain: each extra provider FastAPI resolves costs more per request
+    than this whole lookup's Python work (see docs/benchmarks.md)."""
     if not token:
         raise credentials_error("Not authenticated")
+    identity = await get_identity_service(request)
     try:
-        return await auth.user_from_token(token)
+        return await identity.user_from_token(token)
     except AuthenticationError as exc:
         logger.info("authentication failed: %s", exc)
         raise credentials_error() from exc
 
 
-CurrentUser = Annotated[User, Depends(get_current_user)]
+CurrentUser = Annotated[AuthenticatedUser, Depends(get_current_user)]

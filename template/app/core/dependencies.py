@@ -16,6 +16,7 @@ from app.core.config import Settings
 from app.core.security import PasswordHasher
 from app.db.session import session_scope
 from app.services.health_service import HealthCheck
+from app.services.identity_service import IdentityService
 
 
 async def get_app_settings(request: Request) -> Settings:
@@ -24,6 +25,10 @@ async def get_app_settings(request: Request) -> Settings:
 
 async def get_password_hasher(request: Request) -> PasswordHasher:
     return cast(PasswordHasher, request.app.state.password_hasher)
+
+
+async def get_identity_service(request: Request) -> IdentityService:
+    return cast(IdentityService, request.app.state.identity_service)
 
 
 async def get_health_checks(request: Request) -> Mapping[str, HealthCheck]:

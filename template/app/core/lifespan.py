@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from app.core.config import Settings
 from app.core.security import PasswordHasher
+from app.db.reads import RowReader
 from app.db.session import (
     create_engine,
     create_read_session_factory,
@@ -22,6 +23,7 @@ from app.db.session import (
     ping_database,
 )
 from app.services.health_service import HealthCheck
+from app.services.identity_service import IdentityService
 
 LifespanHook = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -45,6 +47,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.session_factory = create_session_factory(engine)
     app.state.read_session_factory = create_read_session_factory(engine)
     app.state.password_hasher = hasher
+    app.state.identity_service = IdentityService(
+        RowReader(engine), secret_key=settings.SECRET_KEY.get_secret_value()
+    )
     app.state.health_checks = health_checks
     async with AsyncExitStack() as stack:
         stack.push_async_callback(engine.dispose)

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 from app.core.config import Settings
-from app.core.security import (
-    InvalidTokenError,
-    PasswordHasher,
-    create_access_token,
-    decode_access_token,
-)
+from app.core.security import PasswordHasher, create_access_token
 from app.models.user import User
 from app.schemas.token import Token
 from app.schemas.user import UserCreate
@@ -57,18 +51,3 @@ class AuthService:
             expires_in=expires_in,
         )
         return Token(access_token=access.token, expires_in=int(expires_in.total_seconds()))
-
-    async def user_from_token(self, token: str) -> User:
-        try:
-            claims = decode_access_token(
-                token, secret_key=self._settings.SECRET_KEY.get_secret_value()
-            )
-            user_id = uuid.UUID(claims.subject)
-        except (InvalidTokenError, ValueError) as exc:
-            raise AuthenticationError(f"invalid token: {exc}") from exc
-        user = await self._users.get_by_id(user_id)
-        if user is None:
-            raise AuthenticationError("token subject does not exist")
-        if not user.is_active:
-            raise AuthenticationError("user is inactive")
-        return user

@@ -9,7 +9,7 @@ from app.core.config import TestingSettings
 from app.core.security import PasswordHasher
 from app.db.session import create_session_factory, session_scope
 from app.schemas.user import UserCreate
-from app.services.auth_service import AuthenticationError, AuthService
+from app.services.auth_service import AuthService
 from app.services.user_service import UserAlreadyExistsError, UserService
 from tests.support import PASSWORD
 
@@ -81,23 +81,6 @@ async def test_every_login_path_costs_exactly_one_argon2_verification(
 
     assert (user is not None) is found
     assert hasher.verifications == 1
-
-
-async def test_token_resolves_back_to_its_user(auth: AuthService) -> None:
-    user = await auth.register(NEW_USER)
-    token = auth.issue_token(user)
-
-    assert (await auth.user_from_token(token.access_token)).id == user.id
-
-
-async def test_token_of_a_deleted_user_is_refused(auth: AuthService, session: AsyncSession) -> None:
-    user = await auth.register(NEW_USER)
-    token = auth.issue_token(user)
-    await session.delete(user)
-    await session.flush()
-
-    with pytest.raises(AuthenticationError, match="does not exist"):
-        await auth.user_from_token(token.access_token)
 
 
 async def test_login_upgrades_a_hash_made_with_weaker_parameters(

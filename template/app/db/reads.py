@@ -1,0 +1,79 @@
+"""Single-row reads for hot, read-only paths: one pooled connection, one round trip, no ORM.
+
+A session's unit of work (identity map, autobegin, flush bookkeeping) costs several times the
+query itself for a lookup that runs on every authenticated request. On asyncpg, RowReader runs
+a Core statement straight on the driver connection borrowed from SQLAlchemy's pool: compiled
+once per statement, prepared and cached by asyncpg per connection, outside any transaction.
+Other drivers (SQLite in development and tests) go through SQLAlchemy Core.
+
+Only for selects whose columns need no conversion by SQLAlchemy (strings, numbers, booleans,
+UUIDs, timestamps): rows come back as the driver returns them. Never for writes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import asyncpg
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+# Driver failures meaning "the connection or the server is gone", not "the query is wrong".
+# Class 57 covers a server shutting down (57P01) or refusing connections while it starts.
+_CONNECTION_LOST_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    OSError,
+    TimeoutError,
+)
+
+
+# SQL in the driver's parameter style, parameter names in position order, bound literals.
+_Compiled = tuple[str, tuple[str, ...], dict[str, Any]]
+
+
+class DatabaseUnavailableError(ConnectionError):
+    """The database could not answer; the request can be retried (answered with 503)."""
+
+
+class RowReader:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._on_asyncpg = engine.dialect.driver == "asyncpg"
+        # Keyed by identity: statements given here are module-level constants.
+        self._compiled: dict[int, tuple[Select[*tuple[Any, ...]], _Compiled]] = {}
+
+    async def first(
+        self, statement: Select[*tuple[Any, ...]], **params: Any
+    ) -> dict[str, Any] | None:
+        """The first row the statement selects with these bound parameters, or None."""
+        if not self._on_asyncpg:
+            async with self._engine.connect() as connection:
+                found = (await connection.execute(statement, params)).first()
+            return None if found is None else dict(found._mapping)
+        sql, names, defaults = self._compile(statement)
+        async with self._engine.connect() as connection:
+            pooled = await connection.get_raw_connection()
+            driver = cast(asyncpg.Connection, pooled.driver_connection)
+            try:
+                row: asyncpg.Record | None = await driver.fetchrow(
+                    sql, *(params.get(name, defaults.get(name)) for name in names)
+                )
+            except _CONNECTION_LOST_ERRORS as exc:
+                # SQLAlchemy never saw this failure: drop the connection so the pool replaces it.
+                pooled.invalidate(exc)
+                raise DatabaseUnavailableError("database connection lost") from exc
+        return None if row is None else dict(row.items())
+
+    def _compile(self, statement: Select[*tuple[Any, ...]]) -> _Compiled:
+        cached = self._compiled.get(id(statement))
+        if cached is None:
+            compiled = statement.compile(dialect=self._engine.dialect)
+            # Values bound in the statement itself (literals) fill the names not given per call.
+            cached = (
+                statement,
+                (str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params)),
+            )
+            self._compiled[id(statement)] = cached
+        return cached[1]

@@ -1,0 +1,55 @@
+"""Who is calling: a bearer token checked and its user read, on every authenticated request."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, select
+
+from app.core.security import InvalidTokenError, decode_access_token
+from app.db.reads import RowReader
+from app.models.user import User
+from app.services.auth_service import AuthenticationError
+
+# The columns a request may need about its caller; never the password hash.
+_USER_BY_ID = select(User.id, User.email, User.username, User.is_active, User.created_at).where(
+    User.id == bindparam("user_id")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthenticatedUser:
+    """A snapshot of the caller taken when the request was authenticated.
+
+    Not attached to any session: a route that changes the user loads it in its own unit of work
+    (UserService.get_by_id) by this id.
+    """
+
+    id: uuid.UUID
+    email: str
+    username: str
+    is_active: bool
+    created_at: datetime
+
+
+class IdentityService:
+    def __init__(self, reader: RowReader, *, secret_key: str) -> None:
+        self._reader = reader
+        self._secret_key = secret_key
+
+    async def user_from_token(self, token: str) -> AuthenticatedUser:
+        """The active user the token was issued to; one database round trip, no transaction."""
+        try:
+            claims = decode_access_token(token, secret_key=self._secret_key)
+            user_id = uuid.UUID(claims.subject)
+        except (InvalidTokenError, ValueError) as exc:
+            raise AuthenticationError(f"invalid token: {exc}") from exc
+        row = await self._reader.first(_USER_BY_ID, user_id=user_id)
+        if row is None:
+            raise AuthenticationError("token subject does not exist")
+        user = AuthenticatedUser(**row)
+        if not user.is_active:
+            raise AuthenticationError("user is inactive")
+        return user
