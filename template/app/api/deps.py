@@ -28,9 +28,6 @@ from app.services.user_service import UserService
 
 logger = logging.getLogger(__name__)
 
-# auto_error=False: a missing header is answered below with the same 401 as a bad token.
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl=f"{API_V1_PREFIX}/auth/token", auto_error=False)
-
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 # scope="function": commit (or roll back) before the response is sent, so a failed commit
 # is reported to the client instead of after a success status went out.
@@ -65,19 +62,26 @@ def credentials_error(detail: str = "Could not validate credentials") -> HTTPExc
     )
 
 
-async def get_current_user(
-    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> AuthenticatedUser:
-    """One dependency, not a chain: each extra provider FastAPI resolves costs more per request
-    than this whole lookup's Python work (see docs/benchmarks.md)."""
-    if not token:
-        raise credentials_error("Not authenticated")
-    identity = await get_identity_service(request)
-    try:
-        return await identity.user_from_token(token)
-    except AuthenticationError as exc:
-        logger.info("authentication failed: %s", exc)
-        raise credentials_error() from exc
+class BearerUser(OAuth2PasswordBearer):
+    """The OAuth2 bearer scheme (as the OpenAPI document shows it) that resolves the caller too:
+    one dependency per authenticated request, where a scheme, a service provider and a lookup
+    would each be a dependency FastAPI resolves on every request (see docs/benchmarks.md)."""
+
+    async def __call__(self, request: Request) -> AuthenticatedUser:  # type: ignore[override]
+        token = await super().__call__(request)
+        if not token:
+            raise credentials_error("Not authenticated")
+        identity = await get_identity_service(request)
+        try:
+            return await identity.user_from_token(token)
+        except AuthenticationError as exc:
+            logger.info("authentication failed: %s", exc)
+            raise credentials_error() from exc
 
 
+# auto_error=False: a missing header gets the same 401 (with WWW-Authenticate) as a bad token.
+# The scheme keeps the standard name API clients generated from the OpenAPI document know.
+get_current_user = BearerUser(
+    tokenUrl=f"{API_V1_PREFIX}/auth/token", scheme_name="OAuth2PasswordBearer", auto_error=False
+)
 CurrentUser = Annotated[AuthenticatedUser, Depends(get_current_user)]

@@ -140,3 +140,13 @@ async def test_an_inactive_user_is_refused_with_401(
     assert me.status_code == 401
     assert me.headers["www-authenticate"] == "Bearer"
     assert login.status_code == 401
+
+
+async def test_the_openapi_document_declares_the_bearer_scheme_on_protected_routes(
+    client: AsyncClient,
+) -> None:
+    document = (await client.get("/openapi.json")).json()
+
+    assert document["paths"][ME]["get"]["security"] == [{"OAuth2PasswordBearer": []}]
+    scheme = document["components"]["securitySchemes"]["OAuth2PasswordBearer"]
+    assert scheme["flows"]["password"]["tokenUrl"] == "/api/v1/auth/token"
