@@ -8,7 +8,8 @@ Templates never re-derive a feature from raw answers. They read what is computed
 - ``feature_settings`` / ``production_required``: fields of ``app/core/config.py`` and the
   lines of ``.env.example``;
 - ``integrations``: modules wired into ``app/main.py`` and the lifespan through one loop;
-- ``compose``: the whole docker-compose file; ``ci_services``: services the CI jobs start.
+- ``compose``: the whole docker-compose file; ``ci_services``: services the CI jobs start;
+- ``server_hooks``: gunicorn server hooks imported by ``app/core/gunicorn_conf.py``.
 
 An optional part adds one ``Feature`` below plus its own files; no shared file grows an ``if``.
 """
@@ -35,6 +36,9 @@ CORE_DEPENDENCIES: tuple[str, ...] = (
     "pyjwt>=2.10,<3",
     "pwdlib[argon2]>=0.2.1,<0.4",
     "python-json-logger>=3.2,<5",
+    # WEB_CONCURRENCY > 1: gunicorn supervises uvicorn worker processes (scripts/start.sh).
+    "gunicorn>=23.0",
+    "uvicorn-worker>=0.3",
 )
 
 CORE_ROUTES: tuple[str, ...] = ("auth", "users")
@@ -82,6 +86,8 @@ class Feature:
     ci_services: tuple[str, ...] = ()
     # Modules under tests/ loaded as pytest plugins (shared fixtures of the feature).
     test_plugins: tuple[str, ...] = ()
+    # gunicorn server hook name -> module defining a function of that name (multi-process serving).
+    server_hooks: dict[str, str] = field(default_factory=dict)
 
 
 # What every service container of the compose stack runs with (secrets come from `.env`).
@@ -231,6 +237,8 @@ METRICS = Feature(
         ),
     ),
     integration="app.core.metrics",
+    # A worker that exits leaves its files in PROMETHEUS_MULTIPROC_DIR; its live gauges must go.
+    server_hooks={"child_exit": "app.core.metrics_processes"},
 )
 
 SENTRY = Feature(
@@ -397,6 +405,17 @@ def _with_slug(setting: Setting, slug: str) -> Setting:
     )
 
 
+def server_hooks(features: list[Feature]) -> list[tuple[str, str]]:
+    """(module, hook) pairs for gunicorn; two features may not claim the same hook."""
+    owners: dict[str, str] = {}
+    for feature in features:
+        for hook, module in feature.server_hooks.items():
+            if hook in owners:
+                raise ValueError(f"gunicorn hook {hook} claimed by {owners[hook]} and {module}")
+            owners[hook] = module
+    return sorted((module, hook) for hook, module in owners.items())
+
+
 def compose_file(features: list[Feature], slug: str) -> dict[str, Any]:
     api_environment = {
         **PRODUCTION_ENVIRONMENT,
@@ -502,6 +521,7 @@ class ContextUpdater(ContextHook):
             else "memory"
         )
         context["compose"] = compose_file(features, slug)
+        context["server_hooks"] = server_hooks(features)
         context["ci_services"] = [
             {"name": name, **CI_SERVICES[name]}
             for name in sorted({"postgres", *(s for f in features for s in f.ci_services)})

@@ -102,6 +102,7 @@ OPTION_CONTENT: dict[str, tuple[frozenset[str], frozenset[str]]] = {
         frozenset(
             {
                 "app/core/metrics.py",
+                "app/core/metrics_processes.py",
                 "scripts/start.d/prometheus.sh",
                 "tests/test_api/test_metrics.py",
             }
