@@ -8,6 +8,7 @@ line only warns about a kind it has no schema for; `validate_manifest` below fai
 from __future__ import annotations
 
 import copy
+import itertools
 import re
 from pathlib import Path
 from typing import Any
@@ -275,3 +276,39 @@ def test_migrations_run_in_the_job_and_the_autoscaler_owns_the_replicas(
     assert hpa["spec"]["scaleTargetRef"] == target
     [service] = by_kind(deployed, "Service").values()
     assert service["spec"]["selector"] == api["spec"]["selector"]["matchLabels"]
+
+
+def documented_commands(markdown: Path, word: str) -> list[str]:
+    """The lines of the ```bash blocks of `markdown` that run `word`."""
+    blocks = re.findall(r"```bash\n(.*?)```", markdown.read_text(), re.DOTALL)
+    return [
+        line.strip()
+        for block in blocks
+        for line in block.splitlines()
+        if line.strip().startswith(word)
+    ]
+
+
+def test_the_documented_kubectl_commands_name_what_the_manifests_define(tmp_path: Path) -> None:
+    """kubectl cannot run here (no cluster): check instead that every path and object the
+    commands of docs/scale-out.md name exists in a render, and that the generated README gives
+    the same release steps."""
+    commands = documented_commands(Path(__file__).parents[1] / "docs" / "scale-out.md", "kubectl")
+    project = render(tmp_path, {**SCENARIOS["all-on"], "project_slug": "my-service"})
+    readme = project.path / "deploy" / "kubernetes" / "README.md"
+    jobs, deployments = by_kind(project, "Job"), by_kind(project, "Deployment")
+
+    assert len(commands) == 6
+    assert commands == documented_commands(readme, "kubectl")[1:]
+    assert documented_commands(readme, "kubectl")[0].startswith(
+        "kubectl create secret generic my-service-secrets"
+    )
+    for command in commands:
+        words = command.split()
+        for flag, argument in itertools.pairwise(words):
+            if flag == "-f":
+                assert (project.path / argument).is_file(), command
+            if flag == "-k":
+                assert (project.path / argument / "kustomization.yaml").is_file(), command
+        for kind, name in re.findall(r"\b(job|deployment)[/ ]([a-z][a-z0-9-]+)", command):
+            assert name in (jobs if kind == "job" else deployments), command

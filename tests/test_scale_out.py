@@ -7,6 +7,8 @@ PostgreSQL and Redis must answer: their absence fails these tests, it never skip
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import time
 from collections import Counter
@@ -22,7 +24,14 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.figures import record
-from tests.helpers import UV, RenderedProject, free_port, render, wait_until_serving
+from tests.helpers import (
+    TEMPLATE_ROOT,
+    UV,
+    RenderedProject,
+    free_port,
+    render,
+    wait_until_serving,
+)
 from tests.scenarios import on_top_of_minimal
 from tests.test_generated_project import STRONG_SECRET, postgres_database, redis_namespace, running
 
@@ -191,3 +200,36 @@ def test_workers_share_the_rate_limit_and_the_metrics(
     assert sum(tally[ROUTE, "200"] for tally in per_process.values()) == LIMIT
     # The gunicorn path keeps the uvicorn path's behaviour: no Server header.
     assert "server" not in headers
+
+
+def test_the_documented_command_serves_with_several_workers(
+    shared_state_project: RenderedProject, redis_url: str, tmp_path: Path
+) -> None:
+    """docs/scale-out.md's command, run as written (development settings, SQLite)."""
+    text = (TEMPLATE_ROOT / "docs" / "scale-out.md").read_text()
+    [command] = [
+        line
+        for block in re.findall(r"```bash\n(.*?)```", text, re.DOTALL)
+        for line in block.splitlines()
+        if "scripts/start.sh" in line
+    ]
+    wanted = re.search(r"WEB_CONCURRENCY=(\d+)", command)
+    assert wanted is not None
+    port = free_port()
+    with redis_namespace(redis_url) as prefix:
+        env = {
+            "PATH": f"{Path(UV).parent}{os.pathsep}{os.environ['PATH']}",
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'dev.db'}",
+            "REDIS_URL": redis_url,
+            "REDIS_KEY_PREFIX": prefix,
+            "TMPDIR": str(tmp_path),  # the multiprocess directory goes under it
+        }
+        with running(shared_state_project, ["bash", "-c", command], env, port) as service:
+            base_url = f"http://127.0.0.1:{port}"
+            wait_until_serving(base_url, service.process)
+            _, workers = _gunicorn_workers(service.process.pid)
+            assert httpx.get(f"{base_url}/health/detailed", timeout=10).status_code == 200
+
+    assert len(workers) == int(wanted[1])
+    assert service.output.count("Application shutdown complete.") == len(workers)
+    assert "Traceback" not in service.output, service.output[-6000:]
