@@ -105,11 +105,11 @@ def serving(project: RenderedProject, env: dict[str, str]) -> Iterator[tuple[str
     assert "Traceback" not in service.output, service.output[-6000:]
 
 
-def _wait_for_every_worker(base_url: str, metrics_dir: Path) -> None:
-    """Probe until each worker has answered once (its metrics files exist), so the burst below
-    meets three processes ready to accept. Probes are exempt from the limit."""
+def _wait_for_every_worker(base_url: str, metrics_dir: Path, workers: int = WORKERS) -> None:
+    """Probe until each worker has answered once (its metrics files exist), so every process is
+    ready to accept (and, stopped, to shut down gracefully). Probes are exempt from the limit."""
     deadline = time.monotonic() + 60
-    while len(list(metrics_dir.glob("counter_*.db"))) < WORKERS:
+    while len(list(metrics_dir.glob("counter_*.db"))) < workers:
         assert time.monotonic() < deadline, sorted(p.name for p in metrics_dir.iterdir())
         httpx.get(f"{base_url}/health", timeout=10).raise_for_status()
 
@@ -228,8 +228,10 @@ def test_the_documented_command_serves_with_several_workers(
             base_url = f"http://127.0.0.1:{port}"
             wait_until_serving(base_url, service.process)
             _, workers = _gunicorn_workers(service.process.pid)
+            assert len(workers) == int(wanted[1])
+            # scripts/start.d/prometheus.sh's default directory, under TMPDIR.
+            _wait_for_every_worker(base_url, tmp_path / "prometheus-multiproc", len(workers))
             assert httpx.get(f"{base_url}/health/detailed", timeout=10).status_code == 200
 
-    assert len(workers) == int(wanted[1])
     assert service.output.count("Application shutdown complete.") == len(workers)
     assert "Traceback" not in service.output, service.output[-6000:]

@@ -23,9 +23,11 @@ if [ "${WEB_CONCURRENCY:-1}" -gt 1 ]; then
     exec python -m gunicorn app.main:app --config python:app.core.gunicorn_conf
 fi
 
+# One process. `--workers 1` explicitly: uvicorn would otherwise read WEB_CONCURRENCY itself.
 exec python -m uvicorn app.main:app \
     --host "${HOST:-127.0.0.1}" \
     --port "${PORT:-8000}" \
+    --workers 1 \
     --proxy-headers \
     --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
     --timeout-graceful-shutdown "${GRACEFUL_TIMEOUT:-30}" \
