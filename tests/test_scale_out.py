@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -92,15 +93,19 @@ def _gunicorn_workers(root_pid: int) -> tuple[int, list[int]]:
 
 
 @contextmanager
-def serving(project: RenderedProject, env: dict[str, str]) -> Iterator[tuple[str, int]]:
-    """scripts/start.sh as a user runs it: (base URL, pid started); stopped with SIGTERM."""
+def serving(
+    project: RenderedProject, env: dict[str, str], processes: int = WORKERS
+) -> Iterator[tuple[str, int]]:
+    """scripts/start.sh as a user runs it: (base URL, pid started); stopped with SIGTERM.
+    `processes`: how many worker processes will have started and stopped by then."""
     port = free_port()
     with running(project, [UV, "run", "scripts/start.sh"], env, port) as service:
         base_url = f"http://127.0.0.1:{port}"
         wait_until_serving(base_url, service.process)
         yield base_url, service.process.pid
     # SIGTERM reached every worker: each ran its lifespan shutdown, then the arbiter left.
-    assert service.output.count("Application shutdown complete.") == WORKERS, service.output[-3000:]
+    shutdowns = service.output.count("Application shutdown complete.")
+    assert shutdowns == processes, service.output[-3000:]
     assert "Shutting down: Master" in service.output, service.output[-3000:]
     assert "Traceback" not in service.output, service.output[-6000:]
 
@@ -167,7 +172,7 @@ def test_workers_share_the_rate_limit_and_the_metrics(
             "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
             "GRACEFUL_TIMEOUT": "10",
         }
-        with serving(shared_state_project, env) as (base_url, started):
+        with serving(shared_state_project, env, processes=WORKERS + 1) as (base_url, started):
             arbiter, workers = _gunicorn_workers(started)
             assert len(workers) == WORKERS, (arbiter, workers)
             _wait_for_every_worker(base_url, metrics_dir)
@@ -177,6 +182,21 @@ def test_workers_share_the_rate_limit_and_the_metrics(
             scraped = _scraped_counts(httpx.get(f"{base_url}/metrics", timeout=10).text)
             per_process = _per_process_counts(metrics_dir, tmp_path / "per-process")
             headers = httpx.get(f"{base_url}/health", timeout=10).headers
+
+            # A worker that exits is replaced, and gunicorn's child_exit hook marks it dead in
+            # the multiprocess directory: its live-gauge files go (the service has no live
+            # gauge of its own, so one is planted), its counts stay in the totals.
+            victim = workers[0]
+            planted = metrics_dir / f"gauge_livesum_{victim}.db"
+            planted.touch()
+            os.kill(victim, signal.SIGTERM)
+            deadline = time.monotonic() + 30
+            while planted.exists() or len(_children(arbiter)) < WORKERS:
+                assert time.monotonic() < deadline, (planted.exists(), _children(arbiter))
+                time.sleep(0.2)
+            replacement = set(_children(arbiter)) - set(workers)
+            _wait_for_every_worker(base_url, metrics_dir, WORKERS + 1)
+            after_restart = _scraped_counts(httpx.get(f"{base_url}/metrics", timeout=10).text)
 
     # Exactly LIMIT answers for the client in all, whichever processes served it.
     assert statuses == {200: LIMIT, 429: REQUESTS - LIMIT}, statuses
@@ -200,6 +220,10 @@ def test_workers_share_the_rate_limit_and_the_metrics(
     assert sum(tally[ROUTE, "200"] for tally in per_process.values()) == LIMIT
     # The gunicorn path keeps the uvicorn path's behaviour: no Server header.
     assert "server" not in headers
+    # The exited worker was replaced; what it counted is still in the totals.
+    assert len(replacement) == 1, replacement
+    assert after_restart[ROUTE, "200"] == LIMIT
+    assert after_restart["unmatched", "429"] == REQUESTS - LIMIT
 
 
 def test_the_documented_command_serves_with_several_workers(
