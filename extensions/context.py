@@ -8,7 +8,10 @@ Templates never re-derive a feature from raw answers. They read what is computed
 - ``feature_settings`` / ``production_required``: fields of ``app/core/config.py`` and the
   lines of ``.env.example``;
 - ``integrations``: modules wired into ``app/main.py`` and the lifespan through one loop;
-- ``compose``: the whole docker-compose file; ``ci_services``: services the CI jobs start.
+- ``compose``: the whole docker-compose file; ``ci_services``: services the CI jobs start;
+- ``server_hooks``: gunicorn server hooks imported by ``app/core/gunicorn_conf.py``;
+- ``kubernetes_*``: what ``deploy/kubernetes/`` renders: ConfigMap entries, Secret references,
+  extra manifests and pod annotations.
 
 An optional part adds one ``Feature`` below plus its own files; no shared file grows an ``if``.
 """
@@ -35,6 +38,9 @@ CORE_DEPENDENCIES: tuple[str, ...] = (
     "pyjwt>=2.10,<3",
     "pwdlib[argon2]>=0.2.1,<0.4",
     "python-json-logger>=3.2,<5",
+    # WEB_CONCURRENCY > 1: gunicorn supervises uvicorn worker processes (scripts/start.sh).
+    "gunicorn>=23.0",
+    "uvicorn-worker>=0.3",
 )
 
 CORE_ROUTES: tuple[str, ...] = ("auth", "users")
@@ -65,6 +71,9 @@ class Setting:
     # Python expression (a str) exported to the environment by the generated test suite
     # (tests/features.py), e.g. to point at the test Redis.
     test_value: str | None = None
+    # Credentials or URLs that may embed them: deployments take it from a Secret, never from a
+    # ConfigMap (deploy/kubernetes/).
+    secret: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,12 @@ class Feature:
     ci_services: tuple[str, ...] = ()
     # Modules under tests/ loaded as pytest plugins (shared fixtures of the feature).
     test_plugins: tuple[str, ...] = ()
+    # gunicorn server hook name -> module defining a function of that name (multi-process serving).
+    server_hooks: dict[str, str] = field(default_factory=dict)
+    # Manifests of deploy/kubernetes/ that exist only with this feature (listed in kustomization).
+    kubernetes_manifests: tuple[str, ...] = ()
+    # Annotations on the API pods (e.g. Prometheus scrape discovery).
+    pod_annotations: dict[str, str] = field(default_factory=dict)
 
 
 # What every service container of the compose stack runs with (secrets come from `.env`).
@@ -108,6 +123,7 @@ REDIS = Feature(
             "Redis for caching, shared rate limits and the worker queue",
             required_in_production=True,
             test_value='env("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")',
+            secret=True,  # redis://user:password@host
         ),
         Setting(
             "REDIS_KEY_PREFIX",
@@ -229,9 +245,17 @@ METRICS = Feature(
             "None",
             "",
             "When set, /metrics requires `Authorization: Bearer <token>`",
+            secret=True,
         ),
     ),
     integration="app.core.metrics",
+    # A worker that exits leaves its files in PROMETHEUS_MULTIPROC_DIR; its live gauges must go.
+    server_hooks={"child_exit": "app.core.metrics_processes"},
+    pod_annotations={
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": "8000",
+        "prometheus.io/path": "/metrics",
+    },
 )
 
 SENTRY = Feature(
@@ -239,7 +263,14 @@ SENTRY = Feature(
     summary="Sentry error reporting, initialised only when SENTRY_DSN is set; no PII",
     dependencies=("sentry-sdk>=2.75,<3",),
     settings=(
-        Setting("SENTRY_DSN", "SecretStr | None", "None", "", "Sentry project DSN; unset: off"),
+        Setting(
+            "SENTRY_DSN",
+            "SecretStr | None",
+            "None",
+            "",
+            "Sentry project DSN; unset: off",
+            secret=True,
+        ),
         Setting(
             "SENTRY_TRACES_SAMPLE_RATE",
             "float",
@@ -321,10 +352,17 @@ WORKER = Feature(
             "restart": "unless-stopped",
         }
     },
+    kubernetes_manifests=("worker.yaml",),
 )
 
 CI_GITHUB = Feature(name="ci_github", summary="GitHub Actions workflow")
 CI_GITLAB = Feature(name="ci_gitlab", summary="GitLab CI pipeline")
+
+KUBERNETES = Feature(
+    name="kubernetes",
+    summary="Kubernetes manifests in deploy/kubernetes/ (kustomize): Deployment, Service, HPA, "
+    "PodDisruptionBudget, ConfigMap, a migration Job, Secret references",
+)
 
 ALL_FEATURES: tuple[Feature, ...] = (
     REDIS,
@@ -338,6 +376,7 @@ ALL_FEATURES: tuple[Feature, ...] = (
     WORKER,
     CI_GITHUB,
     CI_GITLAB,
+    KUBERNETES,
 )
 
 
@@ -376,6 +415,7 @@ def enabled_features(answers: dict[str, Any]) -> list[Feature]:
         "worker": answers.get("worker", "none") != "none",
         "ci_github": answers.get("ci") == "github",
         "ci_gitlab": answers.get("ci") == "gitlab",
+        "kubernetes": answers.get("deploy", "none") == "kubernetes",
     }
     return [feature for feature in ALL_FEATURES if wanted[feature.name]]
 
@@ -396,6 +436,75 @@ def _with_slug(setting: Setting, slug: str) -> Setting:
         default=setting.default.replace("{slug}", slug),
         example=setting.example.replace("{slug}", slug),
     )
+
+
+# Core settings a production deployment must supply from a Secret (the rest of the core settings
+# have production defaults or come from the ConfigMap in deploy/kubernetes/configmap.yaml).
+CORE_SECRETS: tuple[tuple[str, str], ...] = (
+    ("SECRET_KEY", "change-me-to-48-random-characters"),
+    ("DATABASE_URL", "postgresql://app:change-me@postgres:5432/app"),
+)
+
+
+def server_hooks(features: list[Feature]) -> list[tuple[str, str]]:
+    """(module, hook) pairs for gunicorn; two features may not claim the same hook."""
+    owners: dict[str, str] = {}
+    for feature in features:
+        for hook, module in feature.server_hooks.items():
+            if hook in owners:
+                raise ValueError(f"gunicorn hook {hook} claimed by {owners[hook]} and {module}")
+            owners[hook] = module
+    return sorted((module, hook) for hook, module in owners.items())
+
+
+def kubernetes_secret_env(features: list[Feature], slug: str) -> list[dict[str, Any]]:
+    """Container `env` entries reading each secret setting from the Secret `<slug>-secrets`.
+
+    Settings production requires are required keys (a missing key stops the pod before it
+    starts); optional secrets (e.g. METRICS_TOKEN) are `optional: true`.
+    """
+    entries = [(name, True) for name, _ in CORE_SECRETS] + [
+        (setting.name, setting.required_in_production)
+        for feature in features
+        for setting in feature.settings
+        if setting.secret
+    ]
+    return [
+        {
+            "name": name,
+            "valueFrom": {
+                "secretKeyRef": {
+                    "name": f"{slug}-secrets",
+                    "key": name,
+                    **({} if required else {"optional": True}),
+                }
+            },
+        }
+        for name, required in entries
+    ]
+
+
+def kubernetes_secret_examples(features: list[Feature]) -> list[tuple[str, str]]:
+    """Placeholder values for deploy/kubernetes/secret.example.yaml (never applied as is)."""
+    examples = list(CORE_SECRETS)
+    for feature in features:
+        for setting in feature.settings:
+            if setting.secret:
+                # The value a container beside the service would use, e.g. redis://redis:6379/0.
+                examples.append(
+                    (setting.name, feature.api_environment.get(setting.name, setting.example))
+                )
+    return examples
+
+
+def kubernetes_config(features: list[Feature], slug: str) -> list[tuple[str, str]]:
+    """ConfigMap entries: every non-secret setting of the enabled features, as in .env.example."""
+    return [
+        (setting.name, setting.example.replace("{slug}", slug))
+        for feature in features
+        for setting in feature.settings
+        if not setting.secret and setting.example != ""
+    ]
 
 
 def compose_file(features: list[Feature], slug: str) -> dict[str, Any]:
@@ -503,6 +612,18 @@ class ContextUpdater(ContextHook):
             else "memory"
         )
         context["compose"] = compose_file(features, slug)
+        context["server_hooks"] = server_hooks(features)
+        context["kubernetes_config"] = kubernetes_config(features, slug)
+        context["kubernetes_secret_env"] = kubernetes_secret_env(features, slug)
+        context["kubernetes_secret_examples"] = kubernetes_secret_examples(features)
+        context["kubernetes_manifests"] = sorted(
+            {"configmap.yaml", "deployment.yaml", "hpa.yaml", "pdb.yaml", "service.yaml"}
+            | {manifest for f in features for manifest in f.kubernetes_manifests}
+        )
+        pod_annotations: dict[str, str] = {}
+        for feature in features:
+            pod_annotations.update(feature.pod_annotations)
+        context["kubernetes_pod_annotations"] = pod_annotations
         context["ci_services"] = [
             {"name": name, **CI_SERVICES[name]}
             for name in sorted({"postgres", *(s for f in features for s in f.ci_services)})

@@ -17,6 +17,7 @@ MINIMAL: dict[str, Any] = {
     "tracing": False,
     "worker": "none",
     "ci": "none",
+    "deploy": "none",
 }
 
 ALL_ON: dict[str, Any] = {
@@ -28,6 +29,7 @@ ALL_ON: dict[str, Any] = {
     "tracing": True,
     "worker": "taskiq",
     "ci": "github",
+    "deploy": "kubernetes",
 }
 
 
@@ -51,6 +53,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "worker": on_top_of_minimal(redis=True, worker="taskiq"),
     "ci-github": on_top_of_minimal(ci="github"),
     "ci-gitlab": on_top_of_minimal(ci="gitlab"),
+    "kubernetes": on_top_of_minimal(deploy="kubernetes"),
     # Interacting pairs.
     "cache+rate-limit-redis": on_top_of_minimal(redis=True, cache=True, rate_limit="redis"),
     "cache+worker": on_top_of_minimal(redis=True, cache=True, worker="taskiq"),
@@ -61,7 +64,14 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "worker+rate-limit-redis": on_top_of_minimal(redis=True, worker="taskiq", rate_limit="redis"),
     "ci-github+redis": on_top_of_minimal(ci="github", redis=True),
     "ci-gitlab+worker": on_top_of_minimal(ci="gitlab", redis=True, worker="taskiq"),
+    # The manifests read metrics (annotations, multiprocess volume) and the secret settings.
+    "default+kubernetes": {"deploy": "kubernetes"},
 }
+
+# The scenarios whose deploy/kubernetes/ manifests tests/test_kubernetes.py validates.
+KUBERNETES_SCENARIOS = sorted(
+    name for name, answers in SCENARIOS.items() if answers.get("deploy") == "kubernetes"
+)
 
 # option -> (files it adds, distributions it adds to [project].dependencies)
 OPTION_CONTENT: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -102,6 +112,7 @@ OPTION_CONTENT: dict[str, tuple[frozenset[str], frozenset[str]]] = {
         frozenset(
             {
                 "app/core/metrics.py",
+                "app/core/metrics_processes.py",
                 "scripts/start.d/prometheus.sh",
                 "tests/test_api/test_metrics.py",
             }
@@ -144,6 +155,24 @@ OPTION_CONTENT: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     ),
     "ci_github": (frozenset({".github/workflows/ci.yml"}), frozenset()),
     "ci_gitlab": (frozenset({".gitlab-ci.yml"}), frozenset()),
+    "kubernetes": (
+        frozenset(
+            {
+                "deploy/kubernetes/README.md",
+                "deploy/kubernetes/kustomization.yaml",
+                "deploy/kubernetes/configmap.yaml",
+                "deploy/kubernetes/deployment.yaml",
+                "deploy/kubernetes/service.yaml",
+                "deploy/kubernetes/hpa.yaml",
+                "deploy/kubernetes/pdb.yaml",
+                "deploy/kubernetes/secret.example.yaml",
+                "deploy/kubernetes/migrate/kustomization.yaml",
+                "deploy/kubernetes/migrate/job.yaml",
+            }
+        ),
+        frozenset(),
+    ),
+    "kubernetes_worker": (frozenset({"deploy/kubernetes/worker.yaml"}), frozenset()),
 }
 
 
@@ -161,5 +190,7 @@ def options_on(answers: dict[str, Any]) -> set[str]:
         "worker": answers["worker"] != "none",
         "ci_github": answers["ci"] == "github",
         "ci_gitlab": answers["ci"] == "gitlab",
+        "kubernetes": answers["deploy"] == "kubernetes",
+        "kubernetes_worker": answers["deploy"] == "kubernetes" and answers["worker"] != "none",
     }
     return {option for option, enabled in on.items() if enabled}

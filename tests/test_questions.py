@@ -30,6 +30,7 @@ from tests.helpers import render
         ({"rate_limit": "sometimes"}, "'sometimes' is not in ['off', 'memory', 'redis']"),
         ({"worker": "celery"}, "'celery' is not in ['none', 'taskiq']"),
         ({"ci": "jenkins"}, "'jenkins' is not in ['github', 'gitlab', 'none']"),
+        ({"deploy": "helm"}, "'helm' is not in ['none', 'kubernetes']"),
         # Combinations that cannot work.
         ({"cache": True}, "cache needs Redis: answer redis=true, or cache=false"),
         ({"rate_limit": "redis"}, "rate_limit=redis needs Redis: answer redis=true"),

@@ -294,6 +294,7 @@ TOGGLES: dict[str, dict[str, Any]] = {
     "worker": {"redis": True, "worker": "taskiq"},
     "ci=github": {"ci": "github"},
     "ci=gitlab": {"ci": "gitlab"},
+    "deploy=kubernetes": {"deploy": "kubernetes"},
 }
 
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env sh
-# Migrate, then serve. HOST, PORT, WEB_CONCURRENCY (worker processes) and
-# FORWARDED_ALLOW_IPS (trusted proxies for X-Forwarded-*) come from the environment.
+# Migrate, then serve. From the environment: HOST, PORT, WEB_CONCURRENCY (worker processes),
+# FORWARDED_ALLOW_IPS (trusted proxies for X-Forwarded-*), GRACEFUL_TIMEOUT (seconds in-flight
+# requests get after SIGTERM) and MIGRATE_ON_START (false where a separate job migrates, e.g.
+# the Kubernetes Job in deploy/kubernetes/).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -11,12 +13,22 @@ for hook in scripts/start.d/*.sh; do
     . "$hook"
 done
 
-python -m alembic upgrade head
+if [ "${MIGRATE_ON_START:-true}" = "true" ]; then
+    python -m alembic upgrade head
+fi
 
+if [ "${WEB_CONCURRENCY:-1}" -gt 1 ]; then
+    # Several processes: gunicorn supervises uvicorn workers (restarts one that dies, stops them
+    # gracefully). The same host, port, proxy and shutdown settings: app/core/gunicorn_conf.py.
+    exec python -m gunicorn app.main:app --config python:app.core.gunicorn_conf
+fi
+
+# One process. `--workers 1` explicitly: uvicorn would otherwise read WEB_CONCURRENCY itself.
 exec python -m uvicorn app.main:app \
     --host "${HOST:-127.0.0.1}" \
     --port "${PORT:-8000}" \
-    --workers "${WEB_CONCURRENCY:-1}" \
+    --workers 1 \
     --proxy-headers \
     --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
+    --timeout-graceful-shutdown "${GRACEFUL_TIMEOUT:-30}" \
     --no-server-header

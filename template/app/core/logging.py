@@ -1,4 +1,4 @@
-"""One JSON object per log line, with the request id, for the app and uvicorn alike."""
+"""One JSON object per log line, with the request id, for the app, uvicorn and gunicorn alike."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ from pythonjsonlogger.json import JsonFormatter
 from app.core.request_context import request_id_var
 
 _HANDLER_NAME = "app-json"
-_UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+_SERVER_LOGGERS = (
+    "uvicorn",
+    "uvicorn.error",
+    "uvicorn.access",
+    "gunicorn",
+    "gunicorn.error",
+    "gunicorn.access",
+)
 # Chatty at DEBUG (one line per SQLite call); their warnings still get through.
 _QUIET_LOGGERS = ("aiosqlite", "asyncio")
 
@@ -60,8 +67,8 @@ def setup_logging(level: str) -> None:
     handler.set_name(_HANDLER_NAME)
     root.addHandler(handler)
     root.setLevel(level)
-    # uvicorn installs its own plain-text handlers; send its records through ours instead.
-    for name in _UVICORN_LOGGERS:
+    # uvicorn and gunicorn install their own plain-text handlers; send their records through ours.
+    for name in _SERVER_LOGGERS:
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
         uvicorn_logger.propagate = True

@@ -1,0 +1,314 @@
+"""Cheap tier: deploy/kubernetes/ validates offline against the Kubernetes JSON schemas (strict:
+an unknown field fails), and its environment is exactly what the generated settings read.
+
+kubernetes-validate bundles the schemas, so no cluster and no network are needed. Its command
+line only warns about a kind it has no schema for; `validate_manifest` below fails instead.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import re
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from tests.helpers import RenderedProject, render
+from tests.scenarios import KUBERNETES_SCENARIOS, SCENARIOS, options_on
+
+# The oldest Kubernetes still maintained when this was written, and the newest schemas bundled.
+KUBERNETES_VERSIONS = ("1.32", kubernetes_validate.utils.latest_version())
+# Read by scripts/start.sh (or the shell hooks it sources), not by the Settings class.
+START_VARIABLES = {
+    "ENVIRONMENT",
+    "HOST",
+    "PORT",
+    "WEB_CONCURRENCY",
+    "FORWARDED_ALLOW_IPS",
+    "GRACEFUL_TIMEOUT",
+    "MIGRATE_ON_START",
+    "PROMETHEUS_MULTIPROC_DIR",
+}
+KUSTOMIZE_KIND = ("kustomize.config.k8s.io/v1beta1", "Kustomization")
+
+
+def validate_manifest(document: dict[str, Any]) -> None:
+    """Raise unless the document is valid, strictly, on every version in KUBERNETES_VERSIONS."""
+    for version in KUBERNETES_VERSIONS:
+        kubernetes_validate.validate(document, version, strict=True)
+
+
+def load_documents(path: Path) -> list[dict[str, Any]]:
+    return [document for document in yaml.safe_load_all(path.read_text()) if document]
+
+
+@pytest.fixture(scope="module", params=KUBERNETES_SCENARIOS)
+def deployed(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> RenderedProject:
+    name: str = request.param
+    return render(tmp_path_factory.mktemp(f"kubernetes-{name}"), SCENARIOS[name])
+
+
+def manifests(project: RenderedProject) -> dict[str, list[dict[str, Any]]]:
+    root = project.path / "deploy" / "kubernetes"
+    return {
+        str(path.relative_to(root)): load_documents(path) for path in sorted(root.rglob("*.yaml"))
+    }
+
+
+def by_kind(project: RenderedProject, kind: str) -> dict[str, dict[str, Any]]:
+    return {
+        document["metadata"]["name"]: document
+        for documents in manifests(project).values()
+        for document in documents
+        if document["kind"] == kind
+    }
+
+
+def test_every_manifest_matches_the_kubernetes_schemas_strictly(
+    deployed: RenderedProject,
+) -> None:
+    checked = 0
+    for name, documents in manifests(deployed).items():
+        for document in documents:
+            if (document["apiVersion"], document["kind"]) == KUSTOMIZE_KIND:
+                continue  # not a Kubernetes object; checked by the next test
+            try:
+                validate_manifest(document)
+            except kubernetes_validate.ValidationError as error:
+                path = ".".join(str(part) for part in error.path)
+                pytest.fail(f"{name}: {document['kind']} {path}: {error.message}")
+            checked += 1
+
+    assert checked >= 7  # ConfigMap, Deployment, Service, HPA, PDB, Job, example Secret
+
+
+def test_kustomizations_list_every_manifest_but_the_example_secret(
+    deployed: RenderedProject,
+) -> None:
+    root = deployed.path / "deploy" / "kubernetes"
+    base = load_documents(root / "kustomization.yaml")[0]
+    migrate = load_documents(root / "migrate" / "kustomization.yaml")[0]
+
+    top_level = {path.name for path in root.glob("*.yaml")}
+    assert set(base["resources"]) == top_level - {"kustomization.yaml", "secret.example.yaml"}
+    assert migrate["resources"] == ["job.yaml"]
+    # One image for the pods and the migrations that must match them.
+    assert base["images"] == migrate["images"]
+    assert ("worker.yaml" in base["resources"]) == ("worker" in options_on(deployed.answers))
+    kinds = [load_documents(root / name)[0]["kind"] for name in base["resources"]]
+    assert "Secret" not in kinds
+    assert "Job" not in kinds
+
+
+@pytest.mark.parametrize(
+    ("break_it", "complaint"),
+    [
+        (lambda d: d["spec"]["template"]["spec"]["containers"][0].update(imagePolicy="x"), "imag"),
+        (lambda d: d["spec"]["template"]["spec"].update(replicas=2), "replicas"),
+        (lambda d: d["spec"].update(revisionHistoryLimit="five"), "five"),
+        (lambda d: d["spec"]["template"]["spec"]["containers"][0].pop("name"), "name"),
+    ],
+    ids=["unknown-container-field", "field-on-the-wrong-level", "wrong-type", "missing-field"],
+)
+def test_a_broken_manifest_is_rejected(
+    default_kubernetes: RenderedProject, break_it: Any, complaint: str
+) -> None:
+    slug = default_kubernetes.answers["project_slug"]
+    deployment = by_kind(default_kubernetes, "Deployment")[slug]
+    validate_manifest(deployment)  # the unbroken one passes
+    broken = copy.deepcopy(deployment)
+    break_it(broken)
+
+    with pytest.raises(kubernetes_validate.ValidationError) as rejected:
+        validate_manifest(broken)
+    assert complaint in str(rejected.value.message)
+
+
+def test_an_unknown_kind_is_an_error_not_a_warning() -> None:
+    with pytest.raises(kubernetes_validate.SchemaNotFoundError):
+        validate_manifest({"apiVersion": "apps/v1", "kind": "Deploymint", "metadata": {}})
+
+
+@pytest.fixture(scope="module")
+def default_kubernetes(tmp_path_factory: pytest.TempPathFactory) -> RenderedProject:
+    return render(tmp_path_factory.mktemp("default-kubernetes"), SCENARIOS["default+kubernetes"])
+
+
+def _settings_fields(project: RenderedProject) -> tuple[set[str], set[str]]:
+    """(every Settings field, the fields ProductionSettings requires) from app/core/config.py."""
+    config = (project.path / "app" / "core" / "config.py").read_text()
+    fields = set(re.findall(r"^    ([A-Z][A-Z0-9_]+): ", config, re.MULTILINE)) - {"ENVIRONMENT"}
+    production = config.split("class ProductionSettings", 1)[1].split("\nclass ", 1)[0]
+    required = set(re.findall(r"^    ([A-Z][A-Z0-9_]+): [^=\n]+$", production, re.MULTILINE))
+    # SECRET_KEY has no default in the base class, so no environment has one.
+    required |= {"SECRET_KEY"}
+    return fields, required
+
+
+def _pod_specs(project: RenderedProject) -> dict[str, dict[str, Any]]:
+    specs = {
+        name: deployment["spec"]["template"]["spec"]
+        for name, deployment in by_kind(project, "Deployment").items()
+    }
+    for name, job in by_kind(project, "Job").items():
+        specs[name] = job["spec"]["template"]["spec"]
+    return specs
+
+
+def test_pods_get_exactly_the_settings_the_service_reads(deployed: RenderedProject) -> None:
+    fields, required = _settings_fields(deployed)
+    config_map = by_kind(deployed, "ConfigMap")
+    [config] = config_map.values()
+    [example_secret] = load_documents(deployed.path / "deploy/kubernetes/secret.example.yaml")
+    slug = deployed.answers["project_slug"]
+
+    specs = _pod_specs(deployed)
+    assert set(specs) == {slug, f"{slug}-migrate"} | (
+        {f"{slug}-worker"} if "worker" in options_on(deployed.answers) else set()
+    )
+    for name, spec in specs.items():
+        [container] = spec["containers"]
+        assert container["envFrom"] == [{"configMapRef": {"name": f"{slug}-config"}}], name
+        from_secret = {
+            entry["name"]: entry["valueFrom"]["secretKeyRef"]
+            for entry in container["env"]
+            if "valueFrom" in entry
+        }
+        literal = {entry["name"] for entry in container["env"] if "value" in entry}
+        provided = set(config["data"]) | set(from_secret) | literal
+
+        assert provided <= fields | START_VARIABLES, (name, provided - fields - START_VARIABLES)
+        assert required <= provided, (name, required - provided)
+        assert not set(config["data"]) & set(from_secret), name
+        assert {ref["name"] for ref in from_secret.values()} == {f"{slug}-secrets"}
+        # Required settings make a missing key stop the pod; optional secrets may be absent.
+        for variable, ref in from_secret.items():
+            assert ref["key"] == variable
+            assert ref.get("optional", False) == (variable not in required), variable
+        # The example Secret documents exactly the keys the pods read.
+        assert set(example_secret["stringData"]) == set(from_secret), name
+
+    # Secrets never sit in the ConfigMap: anything typed SecretStr comes from the Secret.
+    config_py = (deployed.path / "app/core/config.py").read_text()
+    secret_typed = set(re.findall(r"^    ([A-Z][A-Z0-9_]+): SecretStr", config_py, re.MULTILINE))
+    assert not secret_typed & set(config["data"])
+    assert config["data"]["ENVIRONMENT"] == "production"
+    assert config["data"]["MIGRATE_ON_START"] == "false"
+
+
+def test_probes_hit_the_generated_health_routes(deployed: RenderedProject) -> None:
+    health = (deployed.path / "app/api/routes/health.py").read_text()
+    assert 'APIRouter(prefix="/health"' in health
+    assert re.search(r'@router\.get\(\s*"",', health)
+    assert re.search(r'@router\.get\(\s*"/detailed",', health)
+
+    [api] = by_kind(deployed, "Deployment")[deployed.answers["project_slug"]]["spec"]["template"][
+        "spec"
+    ]["containers"]
+    assert api["livenessProbe"]["httpGet"] == {"path": "/health", "port": "http"}
+    assert api["startupProbe"]["httpGet"] == {"path": "/health", "port": "http"}
+    assert api["readinessProbe"]["httpGet"] == {"path": "/health/detailed", "port": "http"}
+    assert api["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
+
+
+def test_pods_run_locked_down(deployed: RenderedProject) -> None:
+    dockerfile = (deployed.path / "Dockerfile").read_text()
+    uid = re.search(r"^USER (\d+):(\d+)$", dockerfile, re.MULTILINE)
+    assert uid is not None
+    for name, spec in _pod_specs(deployed).items():
+        pod = spec["securityContext"]
+        assert pod["runAsNonRoot"] is True, name
+        assert (pod["runAsUser"], pod["runAsGroup"]) == (int(uid[1]), int(uid[2])), name
+        assert pod["seccompProfile"] == {"type": "RuntimeDefault"}, name
+        assert spec["automountServiceAccountToken"] is False, name
+        volumes = {volume["name"]: volume for volume in spec["volumes"]}
+        for container in spec["containers"]:
+            context = container["securityContext"]
+            assert context["allowPrivilegeEscalation"] is False, name
+            assert context["readOnlyRootFilesystem"] is True, name
+            assert context["capabilities"] == {"drop": ["ALL"]}, name
+            assert set(container["resources"]) == {"requests", "limits"}, name
+            assert {"cpu", "memory"} <= set(container["resources"]["requests"]), name
+            assert "memory" in container["resources"]["limits"], name
+            mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
+            # Every writable path is an emptyDir; /tmp always is one.
+            assert "emptyDir" in volumes[mounts["/tmp"]], name
+            assert all("emptyDir" in volumes[volume] for volume in mounts.values()), name
+
+
+def test_metrics_are_scraped_from_every_process(deployed: RenderedProject) -> None:
+    on = options_on(deployed.answers)
+    template = by_kind(deployed, "Deployment")[deployed.answers["project_slug"]]["spec"]["template"]
+    [api] = template["spec"]["containers"]
+    annotations = template["metadata"].get("annotations", {})
+    env = {entry["name"]: entry.get("value") for entry in api["env"]}
+    mounts = {mount["mountPath"] for mount in api["volumeMounts"]}
+    if "metrics" in on:
+        assert annotations["prometheus.io/scrape"] == "true"
+        assert annotations["prometheus.io/port"] == str(api["ports"][0]["containerPort"])
+        assert annotations["prometheus.io/path"] == "/metrics"
+        assert env["PROMETHEUS_MULTIPROC_DIR"] in mounts
+    else:
+        assert annotations == {}
+        assert "PROMETHEUS_MULTIPROC_DIR" not in env
+
+
+def test_migrations_run_in_the_job_and_the_autoscaler_owns_the_replicas(
+    deployed: RenderedProject,
+) -> None:
+    slug = deployed.answers["project_slug"]
+    [job] = by_kind(deployed, "Job").values()
+    [migrate] = job["spec"]["template"]["spec"]["containers"]
+    assert migrate["command"] == ["scripts/migrate.sh"]
+    assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+
+    api = by_kind(deployed, "Deployment")[slug]
+    assert "replicas" not in api["spec"]
+    [hpa] = by_kind(deployed, "HorizontalPodAutoscaler").values()
+    assert hpa["apiVersion"] == "autoscaling/v2"
+    target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": slug}
+    assert hpa["spec"]["scaleTargetRef"] == target
+    [service] = by_kind(deployed, "Service").values()
+    assert service["spec"]["selector"] == api["spec"]["selector"]["matchLabels"]
+
+
+def documented_commands(markdown: Path, word: str) -> list[str]:
+    """The lines of the ```bash blocks of `markdown` that run `word`."""
+    blocks = re.findall(r"```bash\n(.*?)```", markdown.read_text(), re.DOTALL)
+    return [
+        line.strip()
+        for block in blocks
+        for line in block.splitlines()
+        if line.strip().startswith(word)
+    ]
+
+
+def test_the_documented_kubectl_commands_name_what_the_manifests_define(tmp_path: Path) -> None:
+    """kubectl cannot run here (no cluster): check instead that every path and object the
+    commands of docs/scale-out.md name exists in a render, and that the generated README gives
+    the same release steps."""
+    commands = documented_commands(Path(__file__).parents[1] / "docs" / "scale-out.md", "kubectl")
+    project = render(tmp_path, {**SCENARIOS["all-on"], "project_slug": "my-service"})
+    readme = project.path / "deploy" / "kubernetes" / "README.md"
+    jobs, deployments = by_kind(project, "Job"), by_kind(project, "Deployment")
+
+    assert len(commands) == 6
+    assert commands == documented_commands(readme, "kubectl")[1:]
+    assert documented_commands(readme, "kubectl")[0].startswith(
+        "kubectl create secret generic my-service-secrets"
+    )
+    for command in commands:
+        words = command.split()
+        for flag, argument in itertools.pairwise(words):
+            if flag == "-f":
+                assert (project.path / argument).is_file(), command
+            if flag == "-k":
+                assert (project.path / argument / "kustomization.yaml").is_file(), command
+        for kind, name in re.findall(r"\b(job|deployment)[/ ]([a-z][a-z0-9-]+)", command):
+            assert name in (jobs if kind == "job" else deployments), command
