@@ -909,3 +909,19 @@ def test_update_commands(tmp_path: Path) -> None:
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers["rate_limit"] == "memory"
     assert answers["cache"] is True
+
+
+def test_readme_question_table_matches_copier_yml() -> None:
+    spec = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text())
+    rows = re.findall(
+        r"^\| `(\w+)` \| (.+?) \|", (TEMPLATE_ROOT / "README.md").read_text(), re.MULTILINE
+    )
+    questions = {name: q for name, q in spec.items() if not name.startswith("_")}
+
+    assert [name for name, _ in rows] == list(questions)
+    for name, default in rows:
+        expected = questions[name]["default"]
+        if isinstance(expected, str) and "{{" in expected:
+            continue  # computed: the README says what it derives from
+        shown = str(expected).lower() if isinstance(expected, bool) else str(expected)
+        assert default == f"`{shown}`", name
