@@ -22,6 +22,7 @@ import os
 import pty
 import re
 import select
+import shlex
 import signal
 import subprocess
 import time
@@ -925,3 +926,47 @@ def test_readme_question_table_matches_copier_yml() -> None:
             continue  # computed: the README says what it derives from
         shown = str(expected).lower() if isinstance(expected, bool) else str(expected)
         assert default == f"`{shown}`", name
+
+
+@pytest.mark.deep
+def test_configuration_page_matches_the_settings_classes_at_runtime(
+    docs_project: RenderedProject,
+    all_on_render: RenderedProject,
+    built_site: Path,
+    tmp_path: Path,
+) -> None:
+    """Independent of any parsing: pydantic itself lists the fields and which are required."""
+    (tmp_path / "all_on_config.py").write_text(
+        (all_on_render.path / "app" / "core" / "config.py").read_text()
+    )
+    script = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); import all_on_config as c; "
+        "print(json.dumps({cls.__name__: {n: f.is_required() for n, f in cls.model_fields.items()}"
+        " for cls in (c.Settings, c.DevelopmentSettings, c.ProductionSettings,"
+        " c.TestingSettings)}))"
+    )
+    output = _ok(
+        _shell(
+            docs_project.path,
+            f"uv run python -c {shlex.quote(script)} {shlex.quote(str(tmp_path))}",
+            docs_project.env,
+        )
+    )
+    classes: dict[str, dict[str, bool]] = json.loads(output.strip().splitlines()[-1])
+    html = (built_site / "configuration" / "index.html").read_text()
+    rows = {
+        cells[0]: cells
+        for row in re.findall(r"<tr>(.*?)</tr>", html, re.DOTALL)
+        if (cells := re.findall(r"<td>(.*?)</td>", row, re.DOTALL))
+    }
+    page_required = {
+        re.sub(r"</?code>", "", name)
+        for name, cells in rows.items()
+        if len(cells) == 6 and cells[3].startswith("<strong>required</strong>")
+    }
+
+    every_field = {name for fields in classes.values() for name in fields}
+    assert {name for name in every_field if f"<code>{name}</code>" not in rows} == set()
+    production = classes["ProductionSettings"]
+    assert page_required == {name for name, required in production.items() if required}
+    assert {"SECRET_KEY", "DATABASE_URL", "ALLOWED_ORIGINS", "REDIS_URL"} <= page_required
