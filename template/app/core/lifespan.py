@@ -47,8 +47,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.session_factory = create_session_factory(engine)
     app.state.read_session_factory = create_read_session_factory(engine)
     app.state.password_hasher = hasher
+    reader = RowReader(
+        engine,
+        concurrency=settings.DB_POOL_SIZE + settings.DB_MAX_OVERFLOW,
+        wait_seconds=settings.DB_POOL_TIMEOUT_SECONDS,
+    )
     app.state.identity_service = IdentityService(
-        RowReader(engine), secret_key=settings.SECRET_KEY.get_secret_value()
+        reader, secret_key=settings.SECRET_KEY.get_secret_value()
     )
     app.state.health_checks = health_checks
     async with AsyncExitStack() as stack:

@@ -12,6 +12,7 @@ UUIDs, timestamps): rows come back as the driver returns them. Never for writes.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, cast
 
 import asyncpg
@@ -38,8 +39,18 @@ class DatabaseUnavailableError(ConnectionError):
 
 
 class RowReader:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """`concurrency` is the pool's capacity (DB_POOL_SIZE + DB_MAX_OVERFLOW); `wait_seconds`
+    bounds the wait for a turn, like DB_POOL_TIMEOUT_SECONDS bounds a checkout.
+
+    Readers queue at a first-come, first-served gate before the pool: the pool's own queue lets a
+    newcomer take a connection that was just returned for a waiter, so under saturation a few
+    requests wait seconds (p99 of 2 s measured at 64 connections) while the rest get through.
+    """
+
+    def __init__(self, engine: AsyncEngine, *, concurrency: int, wait_seconds: float) -> None:
         self._engine = engine
+        self._turns = asyncio.Semaphore(concurrency)  # FIFO: a newcomer queues behind waiters
+        self._wait_seconds = wait_seconds
         self._on_asyncpg = engine.dialect.driver == "asyncpg"
         # Keyed by identity: statements given here are module-level constants.
         self._compiled: dict[int, tuple[Select[*tuple[Any, ...]], _Compiled]] = {}
@@ -48,6 +59,22 @@ class RowReader:
         self, statement: Select[*tuple[Any, ...]], **params: Any
     ) -> dict[str, Any] | None:
         """The first row the statement selects with these bound parameters, or None."""
+        if self._turns.locked():
+            try:
+                async with asyncio.timeout(self._wait_seconds):
+                    await self._turns.acquire()
+            except TimeoutError as exc:
+                raise DatabaseUnavailableError("no database connection free in time") from exc
+        else:
+            await self._turns.acquire()
+        try:
+            return await self._first(statement, params)
+        finally:
+            self._turns.release()
+
+    async def _first(
+        self, statement: Select[*tuple[Any, ...]], params: dict[str, Any]
+    ) -> dict[str, Any] | None:
         if not self._on_asyncpg:
             async with self._engine.connect() as connection:
                 found = (await connection.execute(statement, params)).first()

@@ -21,6 +21,7 @@ from app.models.user import User
 
 _USERNAME_BY_ID = select(User.username).where(User.id == bindparam("user_id"))
 _ONE = select(literal(1).label("one"))
+_SLOW = select(func.pg_sleep(0.5).label("slept"))
 _KILL_OWN_CONNECTION = select(func.pg_terminate_backend(func.pg_backend_pid()).label("killed"))
 
 
@@ -48,7 +49,7 @@ async def test_first_returns_the_row_as_a_dict_or_none(engine: AsyncEngine) -> N
                 id=user_id, email="row@example.com", username="row-user", hashed_password="x"
             )
         )
-    reader = RowReader(engine)
+    reader = RowReader(engine, concurrency=5, wait_seconds=5)
 
     assert await reader.first(_USERNAME_BY_ID, user_id=user_id) == {"username": "row-user"}
     assert await reader.first(_USERNAME_BY_ID, user_id=uuid.uuid4()) is None
@@ -58,7 +59,7 @@ async def test_first_returns_the_row_as_a_dict_or_none(engine: AsyncEngine) -> N
 async def test_connections_the_server_closed_are_replaced_at_checkout(
     engine: AsyncEngine, migrated_engine: AsyncEngine
 ) -> None:
-    reader = RowReader(engine)
+    reader = RowReader(engine, concurrency=5, wait_seconds=5)
     assert await reader.first(_ONE) == {"one": 1}
     async with migrated_engine.connect() as admin:
         own = (await admin.execute(text("SELECT pg_backend_pid()"))).scalar_one()
@@ -87,9 +88,22 @@ async def test_connections_the_server_closed_are_replaced_at_checkout(
 async def test_a_connection_lost_mid_query_is_unavailability_then_recovers(
     engine: AsyncEngine,
 ) -> None:
-    reader = RowReader(engine)
+    reader = RowReader(engine, concurrency=5, wait_seconds=5)
 
     with pytest.raises(DatabaseUnavailableError):
         await reader.first(_KILL_OWN_CONNECTION)
 
+    assert await reader.first(_ONE) == {"one": 1}
+
+
+@needs_postgresql
+async def test_a_reader_waits_for_its_turn_only_as_long_as_allowed(engine: AsyncEngine) -> None:
+    reader = RowReader(engine, concurrency=1, wait_seconds=0.1)
+    holder = asyncio.create_task(reader.first(_SLOW))
+    await asyncio.sleep(0.05)
+
+    with pytest.raises(DatabaseUnavailableError, match="no database connection free"):
+        await reader.first(_ONE)
+
+    await holder
     assert await reader.first(_ONE) == {"one": 1}

@@ -24,7 +24,8 @@ NEW_USER = UserCreate(email="who@example.com", username="who-am-i", password=PAS
 @pytest.fixture
 def identity(migrated_engine: AsyncEngine, settings: TestingSettings) -> IdentityService:
     return IdentityService(
-        RowReader(migrated_engine), secret_key=settings.SECRET_KEY.get_secret_value()
+        RowReader(migrated_engine, concurrency=2, wait_seconds=5),
+        secret_key=settings.SECRET_KEY.get_secret_value(),
     )
 
 
