@@ -19,8 +19,10 @@ from app.core.dependencies import (
     get_identity_service,
     get_password_hasher,
     get_read_session,
+    get_row_reader,
 )
 from app.core.security import PasswordHasher
+from app.db.reads import RowReader
 from app.services.auth_service import AuthenticationError, AuthService
 from app.services.health_service import HealthCheck
 from app.services.identity_service import AuthenticatedUser
@@ -34,6 +36,7 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_db_session, scope="function")]
 # Reads only: one round trip per query, no transaction (see app/db/session.py).
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
+RowReaderDep = Annotated[RowReader, Depends(get_row_reader)]
 HasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
 HealthChecksDep = Annotated[Mapping[str, HealthCheck], Depends(get_health_checks)]
 
@@ -46,9 +49,9 @@ UserServiceDep = Annotated[UserService, Depends(get_user_service)]
 
 
 async def get_auth_service(
-    users: UserServiceDep, hasher: HasherDep, settings: SettingsDep
+    users: UserServiceDep, reader: RowReaderDep, hasher: HasherDep, settings: SettingsDep
 ) -> AuthService:
-    return AuthService(users, hasher, settings)
+    return AuthService(users, reader, hasher, settings)
 
 
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]

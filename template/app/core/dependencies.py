@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
 from app.core.security import PasswordHasher
+from app.db.reads import RowReader
 from app.db.session import session_scope
 from app.services.health_service import HealthCheck
 from app.services.identity_service import IdentityService
@@ -25,6 +26,10 @@ async def get_app_settings(request: Request) -> Settings:
 
 async def get_password_hasher(request: Request) -> PasswordHasher:
     return cast(PasswordHasher, request.app.state.password_hasher)
+
+
+async def get_row_reader(request: Request) -> RowReader:
+    return cast(RowReader, request.app.state.row_reader)
 
 
 async def get_identity_service(request: Request) -> IdentityService:

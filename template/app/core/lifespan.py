@@ -52,6 +52,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         concurrency=settings.DB_POOL_SIZE + settings.DB_MAX_OVERFLOW,
         wait_seconds=settings.DB_POOL_TIMEOUT_SECONDS,
     )
+    app.state.row_reader = reader
     app.state.identity_service = IdentityService(
         reader, secret_key=settings.SECRET_KEY.get_secret_value()
     )

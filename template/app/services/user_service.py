@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +29,11 @@ class UserService:
         normalized = login.strip().lower()
         column = User.email if "@" in normalized else User.username
         return await self._session.scalar(select(User).where(column == normalized))
+
+    async def set_password_hash(self, user_id: uuid.UUID, hashed_password: str) -> None:
+        await self._session.execute(
+            update(User).where(User.id == user_id).values(hashed_password=hashed_password)
+        )
 
     async def ensure_available(self, *, email: str, username: str) -> None:
         taken = (

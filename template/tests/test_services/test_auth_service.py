@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core.config import TestingSettings
 from app.core.security import PasswordHasher
+from app.db.reads import RowReader
 from app.db.session import create_session_factory, session_scope
 from app.schemas.user import UserCreate
 from app.services.auth_service import AuthService
@@ -42,8 +43,15 @@ def hasher() -> CountingHasher:
 
 
 @pytest.fixture
-def auth(session: AsyncSession, hasher: CountingHasher, settings: TestingSettings) -> AuthService:
-    return AuthService(UserService(session), hasher, settings)
+def reader(migrated_engine: AsyncEngine) -> RowReader:
+    return RowReader(migrated_engine, concurrency=2, wait_seconds=5)
+
+
+@pytest.fixture
+def auth(
+    session: AsyncSession, reader: RowReader, hasher: CountingHasher, settings: TestingSettings
+) -> AuthService:
+    return AuthService(UserService(session), reader, hasher, settings)
 
 
 NEW_USER = UserCreate(email="svc@example.com", username="svc-user", password=PASSWORD)
@@ -73,26 +81,36 @@ async def test_register_refuses_a_duplicate(auth: AuthService) -> None:
     ],
 )
 async def test_every_login_path_costs_exactly_one_argon2_verification(
-    auth: AuthService, hasher: CountingHasher, login: str, password: str, found: bool
+    auth: AuthService,
+    session: AsyncSession,
+    hasher: CountingHasher,
+    login: str,
+    password: str,
+    found: bool,
 ) -> None:
-    await auth.register(NEW_USER)
+    user = await auth.register(NEW_USER)
+    await session.commit()  # logins read outside this session
+    hasher.verifications = 0
 
-    user = await auth.authenticate(login, password)
+    user_id = await auth.authenticate(login, password)
 
-    assert (user is not None) is found
+    assert user_id == (user.id if found else None)
     assert hasher.verifications == 1
 
 
 async def test_login_upgrades_a_hash_made_with_weaker_parameters(
-    session: AsyncSession, settings: TestingSettings
+    session: AsyncSession, reader: RowReader, settings: TestingSettings
 ) -> None:
     weak = PasswordHasher(time_cost=1, memory_cost_kib=1024, parallelism=1)
     strong = PasswordHasher(time_cost=2, memory_cost_kib=1024, parallelism=1)
-    user = await AuthService(UserService(session), weak, settings).register(NEW_USER)
+    user = await AuthService(UserService(session), reader, weak, settings).register(NEW_USER)
+    await session.commit()
 
-    authenticated = await AuthService(UserService(session), strong, settings).authenticate(
+    authenticated = await AuthService(UserService(session), reader, strong, settings).authenticate(
         "svc-user", PASSWORD
     )
+    await session.commit()
 
-    assert authenticated is user
+    assert authenticated == user.id
+    await session.refresh(user)
     assert "t=2" in user.hashed_password

@@ -33,7 +33,8 @@ def identity(migrated_engine: AsyncEngine, settings: TestingSettings) -> Identit
 async def user(migrated_engine: AsyncEngine, settings: TestingSettings) -> User:
     hasher = PasswordHasher(time_cost=1, memory_cost_kib=1024, parallelism=1)
     async with session_scope(create_session_factory(migrated_engine)) as session:
-        return await AuthService(UserService(session), hasher, settings).register(NEW_USER)
+        reader = RowReader(migrated_engine, concurrency=2, wait_seconds=5)
+        return await AuthService(UserService(session), reader, hasher, settings).register(NEW_USER)
 
 
 def token_for(subject: str, settings: TestingSettings, minutes: int = 5) -> str:

@@ -55,7 +55,8 @@ async def token(
 
 async def _issue_token(auth: AuthService, login: str, password: str) -> Token:
     # No stored password is longer than registration allows: refuse without hashing.
-    user = None if len(password) > PASSWORD_MAX_LENGTH else await auth.authenticate(login, password)
-    if user is None:
+    too_long = len(password) > PASSWORD_MAX_LENGTH
+    user_id = None if too_long else await auth.authenticate(login, password)
+    if user_id is None:
         raise credentials_error("Incorrect username or password")
-    return auth.issue_token(user)
+    return auth.issue_token(user_id)
