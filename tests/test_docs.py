@@ -48,6 +48,7 @@ from tests.helpers import (
     wait_until_serving,
 )
 from tests.scenarios import ALL_ON
+from tests.test_generated_project import running
 
 DOC_FILES = [TEMPLATE_ROOT / "README.md", *sorted((TEMPLATE_ROOT / "docs").glob("*.md"))]
 SHELL_FENCE = re.compile(
@@ -737,24 +738,15 @@ def test_probe_and_metrics_commands(docs_project: RenderedProject, tmp_path: Pat
     port = free_port()
     token = uuid.uuid4().hex
     env = {
-        **docs_project.env,
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'dev.db'}",
-        "PORT": str(port),
         "METRICS_TOKEN": token,
         "LOG_LEVEL": "INFO",
+        **_with_uv_on_path({"PATH": os.environ["PATH"]}),
     }
-    process = subprocess.Popen(
-        ["bash", "-c", documented("uv run scripts/start.sh")],
-        cwd=docs_project.path,
-        env=_with_uv_on_path({**project_environment(), **env}),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    start = ["bash", "-c", documented("uv run scripts/start.sh")]
     local = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(local, process, timeout=120)
+    with running(docs_project, start, env, port) as service:
+        wait_until_serving(local, service.process, timeout=120)
         probes = (
             documented("curl -fsS http://127.0.0.1:8000/health"),
             documented("curl -fsS http://127.0.0.1:8000/health/detailed"),
@@ -771,9 +763,7 @@ def test_probe_and_metrics_commands(docs_project: RenderedProject, tmp_path: Pat
             for command in probes
         ]
         unauthorised = httpx.get(f"{local}/metrics", timeout=10)
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        log = process.communicate(timeout=60)[0]
+    log = service.output
 
     health, ready, metrics = (_ok(result) for result in outputs)
     assert json.loads(health) == {"status": "ok"}

@@ -131,6 +131,21 @@ def test_alembic_round_trip_on_postgresql(
         _alembic_round_trip(installed_project, database_url)
 
 
+def production_environment(
+    database_url: str, redis_url: str, key_prefix: str, **overrides: str
+) -> dict[str, str]:
+    """What a production start needs, on a private database and Redis key prefix."""
+    return {
+        "ENVIRONMENT": "production",
+        "SECRET_KEY": STRONG_SECRET,
+        "DATABASE_URL": database_url,
+        "ALLOWED_ORIGINS": "https://app.example.com",
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": key_prefix,
+        **overrides,
+    }
+
+
 @dataclass
 class Running:
     process: subprocess.Popen[str]
@@ -257,16 +272,9 @@ def test_service_serves_in_production_on_postgresql_and_redis(
 ) -> None:
     on = options_on(installed_project.answers)
     with postgres_database(postgres_url) as database_url, redis_namespace(redis_url) as prefix:
-        env = {
-            "ENVIRONMENT": "production",
-            "SECRET_KEY": STRONG_SECRET,
-            "DATABASE_URL": database_url,
-            "ALLOWED_ORIGINS": "https://app.example.com",
-            "REDIS_URL": redis_url,
-            "REDIS_KEY_PREFIX": prefix,
-            "WEB_CONCURRENCY": "2",
-            "RATE_LIMIT_AUTH": "5/minute",
-        }
+        env = production_environment(
+            database_url, redis_url, prefix, WEB_CONCURRENCY="2", RATE_LIMIT_AUTH="5/minute"
+        )
         with (
             running_service(installed_project, env) as base_url,
             httpx.Client(base_url=base_url, timeout=10) as client,

@@ -34,7 +34,12 @@ from tests.helpers import (
     wait_until_serving,
 )
 from tests.scenarios import on_top_of_minimal
-from tests.test_generated_project import STRONG_SECRET, postgres_database, redis_namespace, running
+from tests.test_generated_project import (
+    postgres_database,
+    production_environment,
+    redis_namespace,
+    running,
+)
 
 pytestmark = pytest.mark.deep
 
@@ -158,20 +163,17 @@ def test_workers_share_the_rate_limit_and_the_metrics(
 ) -> None:
     metrics_dir = tmp_path / "prometheus"
     with postgres_database(postgres_url) as database_url, redis_namespace(redis_url) as prefix:
-        env = {
-            "ENVIRONMENT": "production",
-            "SECRET_KEY": STRONG_SECRET,
-            "DATABASE_URL": database_url,
-            "ALLOWED_ORIGINS": "https://app.example.com",
-            "REDIS_URL": redis_url,
-            "REDIS_KEY_PREFIX": prefix,
-            "WEB_CONCURRENCY": str(WORKERS),
-            "RATE_LIMIT_DEFAULT": f"{LIMIT}/minute",
+        env = production_environment(
+            database_url,
+            redis_url,
+            prefix,
+            WEB_CONCURRENCY=str(WORKERS),
+            RATE_LIMIT_DEFAULT=f"{LIMIT}/minute",
             # The readiness route is limited here: it answers 200 until the limit, then 429.
-            "RATE_LIMIT_EXEMPT_PATHS": "/health,/metrics",
-            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-            "GRACEFUL_TIMEOUT": "10",
-        }
+            RATE_LIMIT_EXEMPT_PATHS="/health,/metrics",
+            PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+            GRACEFUL_TIMEOUT="10",
+        )
         with serving(shared_state_project, env, processes=WORKERS + 1) as (base_url, started):
             arbiter, workers = _gunicorn_workers(started)
             assert len(workers) == WORKERS, (arbiter, workers)

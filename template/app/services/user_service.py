@@ -24,12 +24,6 @@ class UserService:
     async def get_by_id(self, user_id: uuid.UUID) -> User | None:
         return await self._session.get(User, user_id)
 
-    async def get_by_login(self, login: str) -> User | None:
-        """Find a user by username, or by e-mail address when the login contains '@'."""
-        normalized = login.strip().lower()
-        column = User.email if "@" in normalized else User.username
-        return await self._session.scalar(select(User).where(column == normalized))
-
     async def set_password_hash(self, user_id: uuid.UUID, hashed_password: str) -> None:
         await self._session.execute(
             update(User).where(User.id == user_id).values(hashed_password=hashed_password)

@@ -76,6 +76,9 @@ async def test_register_refuses_a_duplicate(auth: AuthService) -> None:
     [
         ("svc-user", PASSWORD, True),
         ("svc@example.com", PASSWORD, True),
+        # Logins are stored lower-cased: case and surrounding spaces do not matter.
+        (" SVC-USER ", PASSWORD, True),
+        ("Svc@Example.com", PASSWORD, True),
         ("svc-user", "WrongPass1", False),
         ("no-such-user", PASSWORD, False),
     ],
