@@ -37,7 +37,6 @@ CORE_DEPENDENCIES: tuple[str, ...] = (
     "aiosqlite>=0.21",
     "pyjwt>=2.10,<3",
     "pwdlib[argon2]>=0.2.1,<0.4",
-    "python-json-logger>=3.2,<5",
     # WEB_CONCURRENCY > 1: gunicorn supervises uvicorn worker processes (scripts/start.sh).
     "gunicorn>=23.0",
     "uvicorn-worker>=0.3",

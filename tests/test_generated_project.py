@@ -6,6 +6,7 @@ PostgreSQL and Redis must answer: their absence fails these tests, it never skip
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -188,6 +190,22 @@ def running_service(project: RenderedProject, env: dict[str, str]) -> Iterator[s
     # SIGTERM is a graceful stop: the lifespan's shutdown ran in every worker.
     assert "Application shutdown complete." in service.output, service.output[-3000:]
     assert "Traceback" not in service.output, service.output[-6000:]
+    assert_requests_logged_once(service.output)
+
+
+def access_lines(output: str) -> list[dict[str, Any]]:
+    """The service's access lines (JSON, logger app.access) in what it printed."""
+    return [
+        json.loads(line)
+        for line in output.splitlines()
+        if line.startswith("{") and '"logger": "app.access"' in line
+    ]
+
+
+def assert_requests_logged_once(output: str) -> None:
+    """Requests were logged by the app, each once: uvicorn writes no access line of its own."""
+    assert access_lines(output), output[-3000:]
+    assert '"logger": "uvicorn.access"' not in output, output[-3000:]
 
 
 def _register_and_login(client: httpx.Client) -> str:

@@ -35,6 +35,9 @@ from tests.helpers import (
 )
 from tests.scenarios import on_top_of_minimal
 from tests.test_generated_project import (
+    Running,
+    access_lines,
+    assert_requests_logged_once,
     postgres_database,
     production_environment,
     redis_namespace,
@@ -100,19 +103,20 @@ def _gunicorn_workers(root_pid: int) -> tuple[int, list[int]]:
 @contextmanager
 def serving(
     project: RenderedProject, env: dict[str, str], processes: int = WORKERS
-) -> Iterator[tuple[str, int]]:
-    """scripts/start.sh as a user runs it: (base URL, pid started); stopped with SIGTERM.
+) -> Iterator[tuple[str, Running]]:
+    """scripts/start.sh as a user runs it: (base URL, the service); stopped with SIGTERM.
     `processes`: how many worker processes will have started and stopped by then."""
     port = free_port()
     with running(project, [UV, "run", "scripts/start.sh"], env, port) as service:
         base_url = f"http://127.0.0.1:{port}"
         wait_until_serving(base_url, service.process)
-        yield base_url, service.process.pid
+        yield base_url, service
     # SIGTERM reached every worker: each ran its lifespan shutdown, then the arbiter left.
     shutdowns = service.output.count("Application shutdown complete.")
     assert shutdowns == processes, service.output[-3000:]
     assert "Shutting down: Master" in service.output, service.output[-3000:]
     assert "Traceback" not in service.output, service.output[-6000:]
+    assert_requests_logged_once(service.output)
 
 
 def _wait_for_every_worker(base_url: str, metrics_dir: Path, workers: int = WORKERS) -> None:
@@ -174,8 +178,8 @@ def test_workers_share_the_rate_limit_and_the_metrics(
             PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
             GRACEFUL_TIMEOUT="10",
         )
-        with serving(shared_state_project, env, processes=WORKERS + 1) as (base_url, started):
-            arbiter, workers = _gunicorn_workers(started)
+        with serving(shared_state_project, env, processes=WORKERS + 1) as (base_url, service):
+            arbiter, workers = _gunicorn_workers(service.process.pid)
             assert len(workers) == WORKERS, (arbiter, workers)
             _wait_for_every_worker(base_url, metrics_dir)
 
@@ -202,6 +206,14 @@ def test_workers_share_the_rate_limit_and_the_metrics(
 
     # Exactly LIMIT answers for the client in all, whichever processes served it.
     assert statuses == {200: LIMIT, 429: REQUESTS - LIMIT}, statuses
+    # Each of those requests has one access line, whichever worker served it, naming the client
+    # the trusted proxy header gave.
+    logged = Counter(
+        line["status"]
+        for line in access_lines(service.output)
+        if line["path"] == ROUTE and line["client"] == CLIENT
+    )
+    assert logged == statuses, logged
     served_by = {
         pid
         for pid, tally in per_process.items()

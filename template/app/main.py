@@ -12,6 +12,7 @@ from app.core.config import ConfigurationError, Settings, get_settings
 from app.core.integrations import ENABLED as INTEGRATIONS
 from app.core.lifespan import LifespanHook, lifespan
 from app.core.logging import setup_logging
+from app.middleware.access_log import AccessLogMiddleware
 from app.middleware.body_limit import BodySizeLimitMiddleware
 from app.middleware.cors import CORSMiddleware
 from app.middleware.error_handler import (
@@ -44,13 +45,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json" if docs else None,
         generate_unique_id_function=operation_id,
         responses=ERROR_RESPONSES,
+        # OpenTelemetry belongs to the `tracing` option (its spans, exclusions and log fields).
+        # FastAPI's own telemetry would look up the global providers on every request, and
+        # stand aside for the tracing option's middleware anyway.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     install_exception_handlers(app)
     app.include_router(health_router)
     app.include_router(api_router, prefix=API_V1_PREFIX)
 
-    # Added innermost first: the request id wraps everything, so every response and log has it.
+    # Added innermost first: the request id wraps everything, so every response and log has it;
+    # the access line, just inside it, times the whole stack.
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.MAX_REQUEST_BODY_BYTES)
     hooks: list[LifespanHook] = []
@@ -72,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         relaxed_csp_paths=DOCS_PATHS if docs else (),
         vary_origin=True,
     )
+    app.add_middleware(AccessLogMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app
 

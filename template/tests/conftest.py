@@ -16,8 +16,10 @@ os.environ.update(TEST_ENVIRONMENT)
 
 pytest_plugins = PYTEST_PLUGINS
 
+import io
+import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -29,6 +31,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.core.config import TestingSettings
+from app.core.logging import build_handler
 from app.db.base import Base
 from app.db.session import create_engine
 from tests.support import (
@@ -98,6 +101,20 @@ async def _empty_tables(migrated_engine: AsyncEngine) -> AsyncIterator[None]:
     async with migrated_engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             await connection.execute(table.delete())
+
+
+@pytest.fixture
+def json_log() -> Iterator[io.StringIO]:
+    """Every record at INFO and above, as the service writes it (JSON lines), while a test runs."""
+    stream = io.StringIO()
+    handler = build_handler(stream)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    previous_level = root.level
+    root.setLevel(logging.INFO)
+    yield stream
+    root.removeHandler(handler)
+    root.setLevel(previous_level)
 
 
 @pytest.fixture

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic.config import Config
 from fastapi import FastAPI
@@ -52,3 +55,8 @@ def user_payload(**overrides: str) -> dict[str, str]:
     payload = {"email": "test@example.com", "username": "testuser", "password": PASSWORD}
     payload.update(overrides)
     return payload
+
+
+def log_records(stream: io.StringIO) -> list[dict[str, Any]]:
+    """The JSON log lines written to `stream`, parsed."""
+    return [json.loads(line) for line in stream.getvalue().splitlines()]

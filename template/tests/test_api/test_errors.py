@@ -1,17 +1,19 @@
 from __future__ import annotations
 
 import io
-import json
-import logging
-from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
 from app.core.config import TestingSettings
-from app.core.logging import build_handler
-from tests.support import PASSWORD, UNREACHABLE_DATABASE_URL, client_for, started_app
+from tests.support import (
+    PASSWORD,
+    UNREACHABLE_DATABASE_URL,
+    client_for,
+    log_records,
+    started_app,
+)
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -19,23 +21,6 @@ SECURITY_HEADERS = {
     "referrer-policy": "no-referrer",
     "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
 }
-
-
-@pytest.fixture
-def json_log() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = build_handler(stream)
-    root = logging.getLogger()
-    root.addHandler(handler)
-    previous_level = root.level
-    root.setLevel(logging.INFO)
-    yield stream
-    root.removeHandler(handler)
-    root.setLevel(previous_level)
-
-
-def _records(stream: io.StringIO) -> list[dict[str, object]]:
-    return [json.loads(line) for line in stream.getvalue().splitlines()]
 
 
 @pytest.fixture
@@ -57,7 +42,7 @@ async def test_unhandled_error_is_a_500_json_with_request_id_and_no_trace(
     assert body == {"detail": "Internal server error", "request_id": body["request_id"]}
     assert body["request_id"] == response.headers["x-request-id"]
     assert "secret internal detail" not in response.text
-    errors = [record for record in _records(json_log) if record["level"] == "ERROR"]
+    errors = [record for record in log_records(json_log) if record["level"] == "ERROR"]
     assert errors[0]["request_id"] == body["request_id"]
     assert "secret internal detail" in str(errors[0]["exc_info"])
 
@@ -92,7 +77,7 @@ async def test_request_id_is_in_every_log_record_of_the_request(
     )
 
     assert response.status_code == 401
-    records = [r for r in _records(json_log) if r["logger"] == "app.api.deps"]
+    records = [r for r in log_records(json_log) if r["logger"] == "app.api.deps"]
     assert records
     assert all(record["request_id"] == "trace-me-42" for record in records)
 

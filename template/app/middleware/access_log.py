@@ -1,0 +1,55 @@
+"""Pure ASGI: one access line per HTTP request, with its status and duration.
+
+It replaces uvicorn's access line (app/core/logging.py turns that one off) and runs inside
+RequestIdMiddleware, so the line carries the request id like every other record of the request.
+The path is logged without its query string: tokens and personal data travel there.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger("app.access")
+
+
+class AccessLogMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not logger.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        # A response that never started is a failure, whatever the reason (the client may also
+        # have gone away): counted as a 500 unless the app answered.
+        status = 500
+
+        async def send_recording_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_recording_status)
+        finally:
+            method: str = scope["method"]
+            path: str = scope["path"]
+            client = scope.get("client")
+            logger.info(
+                "%s %s %d",
+                method,
+                path,
+                status,
+                extra={
+                    "method": method,
+                    "path": path,
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "client": client[0] if client else None,
+                },
+            )

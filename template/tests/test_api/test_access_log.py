@@ -1,0 +1,103 @@
+"""One access line per request, written by the app (uvicorn's own is off): status, duration, id."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+
+from app.core.logging import setup_logging
+from tests.support import log_records
+
+
+@pytest.fixture
+def failing_app(app: FastAPI) -> FastAPI:
+    async def explode() -> None:
+        raise RuntimeError("boom")
+
+    app.add_api_route("/explode", explode)
+    return app
+
+
+def access_lines(stream: io.StringIO) -> list[dict[str, object]]:
+    return [record for record in log_records(stream) if record["logger"] == "app.access"]
+
+
+async def test_a_request_writes_one_access_line(client: AsyncClient, json_log: io.StringIO) -> None:
+    response = await client.get("/health?token=do-not-log-me", headers={"X-Request-ID": "req-7"})
+
+    assert response.status_code == 200
+    [line] = access_lines(json_log)
+    assert line["message"] == "GET /health 200"
+    assert line["method"] == "GET"
+    assert line["path"] == "/health"
+    assert line["status"] == 200
+    assert line["client"] == "127.0.0.1"
+    assert line["request_id"] == "req-7" == response.headers["x-request-id"]
+    assert isinstance(line["duration_ms"], float)
+    assert 0 <= line["duration_ms"] < 60_000
+    # The query string carries tokens and personal data: the service never writes it (httpx, the
+    # test client, logs its own request line).
+    service_records = [r for r in log_records(json_log) if r["logger"] != "httpx"]
+    assert "do-not-log-me" not in json.dumps(service_records)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/no-such-route", 404),
+        ("GET", "/api/v1/users/me", 401),
+        ("POST", "/api/v1/auth/register", 422),
+        ("DELETE", "/health", 405),
+        ("GET", "/explode", 500),
+    ],
+)
+async def test_the_access_line_has_the_status_the_client_got(
+    failing_app: FastAPI,
+    client: AsyncClient,
+    json_log: io.StringIO,
+    method: str,
+    path: str,
+    status: int,
+) -> None:
+    response = await client.request(method, path, json={} if method == "POST" else None)
+
+    assert response.status_code == status
+    [line] = access_lines(json_log)
+    assert (line["method"], line["path"], line["status"]) == (method, path, status)
+    assert line["request_id"] == response.headers["x-request-id"]
+
+
+@pytest.fixture
+def access_log_off() -> Iterator[None]:
+    access = logging.getLogger("app.access")
+    access.setLevel(logging.WARNING)
+    yield
+    access.setLevel(logging.NOTSET)
+
+
+@pytest.mark.usefixtures("access_log_off")
+async def test_the_access_line_can_be_turned_off_by_level(
+    client: AsyncClient, json_log: io.StringIO
+) -> None:
+    response = await client.get("/health")
+
+    assert response.status_code == 200
+    assert access_lines(json_log) == []
+
+
+def test_uvicorn_has_nowhere_to_write_its_own_access_line() -> None:
+    # uvicorn writes its access line only when its logger has a handler on its path.
+    uvicorn_access = logging.getLogger("uvicorn.access")
+    uvicorn_access.addHandler(logging.NullHandler())
+    uvicorn_access.propagate = True
+
+    setup_logging("INFO")
+
+    assert not uvicorn_access.hasHandlers()
+    assert logging.getLogger("uvicorn.error").hasHandlers()
