@@ -40,7 +40,7 @@ from tests.helpers import (  # noqa: E402 - after the path set-up above
     project_environment,
     render,
 )
-from tests.load import wrk  # noqa: E402
+from tests.load import Load, wrk  # noqa: E402
 from tests.private_services import PrivatePostgres, PrivateRedis  # noqa: E402
 from tests.scenarios import ALL_ON  # noqa: E402
 
@@ -189,15 +189,8 @@ def round_trips_per_request(
     return round((after - before) / count, 2)
 
 
-def bench_service(
-    project: RenderedProject,
-    database: Database,
-    redis: PrivateRedis,
-    seconds: int,
-    login_seconds: int,
-) -> dict[str, Any]:
-    python = project.path / ".venv" / "bin" / "python"
-    env = {
+def service_environment(database: Database, redis: PrivateRedis) -> dict[str, str]:
+    return {
         "ENVIRONMENT": "production",
         "SECRET_KEY": SECRET_KEY,
         "DATABASE_URL": database.url,
@@ -208,6 +201,30 @@ def bench_service(
         "RATE_LIMIT_DEFAULT": "100000000/minute",
         "RATE_LIMIT_AUTH": "100000000/minute",
     }
+
+
+def bench_me_verifying_every_token(
+    project: RenderedProject, database: Database, redis: PrivateRedis, seconds: int, token: str
+) -> Load:
+    """/users/me with ACCESS_TOKEN_CACHE_SIZE=0: the token's signature and claims checked on
+    every request, as the floor does."""
+    python = project.path / ".venv" / "bin" / "python"
+    env = {**service_environment(database, redis), "ACCESS_TOKEN_CACHE_SIZE": "0"}
+    with serving(python, "app.main:app", project.path, env) as (base_url, _):
+        auth = f"Authorization: Bearer {token}"
+        wrk(f"{base_url}/api/v1/users/me", 2, headers=(auth,))
+        return wrk(f"{base_url}/api/v1/users/me", seconds, headers=(auth,))
+
+
+def bench_service(
+    project: RenderedProject,
+    database: Database,
+    redis: PrivateRedis,
+    seconds: int,
+    login_seconds: int,
+) -> dict[str, Any]:
+    python = project.path / ".venv" / "bin" / "python"
+    env = service_environment(database, redis)
     subprocess.run(
         [str(python), "-m", "alembic", "upgrade", "head"],
         cwd=project.path,
@@ -284,6 +301,9 @@ def main() -> None:
             name: bench_service(project, databases[name], redis, seconds, login_seconds)
             for name, project in (("default", default), ("all-on", all_on))
         }
+        me_verifying_every_token = bench_me_verifying_every_token(
+            default, databases["default"], redis, seconds, services["default"]["token"]
+        )
         python = default.path / ".venv" / "bin" / "python"
         with serving(python, "bench.apps.bare:app", ROOT, {}) as (base_url, _):
             wrk(f"{base_url}/health", 2)
@@ -296,6 +316,12 @@ def main() -> None:
             wrk(f"{base_url}/api/v1/users/me", 2, headers=(auth,))
             floor = wrk(f"{base_url}/api/v1/users/me", seconds, headers=(auth,))
             floor_rss = rss_mib(pid)
+            floor_trips = round_trips_per_request(
+                databases["default"],
+                f"{base_url}/api/v1/users/me",
+                {"Authorization": f"Bearer {token}"},
+                200,
+            )
     finally:
         redis.stop()
         postgres.remove()
@@ -305,6 +331,7 @@ def main() -> None:
         "bare_health": bare.__dict__,
         "floor_me": floor.__dict__,
         "floor_rss_mib": floor_rss,
+        "floor_db_round_trips_per_me": floor_trips,
     }
     results["services"] = {
         name: {
@@ -319,6 +346,11 @@ def main() -> None:
         }
         for name, figures in services.items()
     }
+    verifying = results["services"]["default"]
+    verifying["me_verifying_every_token"] = me_verifying_every_token.__dict__
+    verifying["me_verifying_every_token_vs_floor"] = round(
+        me_verifying_every_token.rps / floor.rps, 2
+    )
     results["argon2"] = {"memory_kib": 65536, "time_cost": 3, "parallelism": 4}
     args.json.write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
@@ -338,7 +370,10 @@ def print_table(results: dict[str, Any]) -> None:
     print(f"copy -> uv sync (warm) -> green tests: {generation['copy_to_green_seconds']:.1f} s")
     print(_load_line("bare", "GET /health", refs["bare_health"]))
     print(_load_line("floor", "GET /api/v1/users/me", refs["floor_me"]))
-    print(f"floor   rss {refs['floor_rss_mib']} MiB")
+    print(
+        f"floor   rss {refs['floor_rss_mib']} MiB, "
+        f"{refs['floor_db_round_trips_per_me']} statements per /users/me"
+    )
     for name, service in results["services"].items():
         print(_load_line(name, "GET /health", service["health"]))
         print(_load_line(name, "GET /api/v1/users/me", service["me"]))
@@ -348,6 +383,14 @@ def print_table(results: dict[str, Any]) -> None:
             f"/users/me vs floor {service['me_vs_floor']:.2f}x (target >= 0.60), "
             f"{service['db_round_trips_per_me']} statements per /users/me"
         )
+        if "me_verifying_every_token" in service:
+            print(
+                _load_line(name, "/users/me, no token cache", service["me_verifying_every_token"])
+            )
+            print(
+                f"{name:<8}/users/me vs floor with ACCESS_TOKEN_CACHE_SIZE=0 (every token "
+                f"verified, as the floor does): {service['me_verifying_every_token_vs_floor']:.2f}x"
+            )
         print(
             f"{name:<8}rss {service['rss_mib_after_warmup']} MiB after warm-up, "
             f"{service['rss_mib_after_login_load']} MiB after the login load"

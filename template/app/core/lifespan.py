@@ -14,7 +14,7 @@ from functools import partial
 from fastapi import FastAPI
 
 from app.core.config import Settings
-from app.core.security import PasswordHasher
+from app.core.security import AccessTokenVerifier, PasswordHasher
 from app.db.reads import RowReader
 from app.db.session import (
     create_engine,
@@ -53,9 +53,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         wait_seconds=settings.DB_POOL_TIMEOUT_SECONDS,
     )
     app.state.row_reader = reader
-    app.state.identity_service = IdentityService(
-        reader, secret_key=settings.SECRET_KEY.get_secret_value()
+    tokens = AccessTokenVerifier(
+        secret_key=settings.SECRET_KEY.get_secret_value(),
+        cache_size=settings.ACCESS_TOKEN_CACHE_SIZE,
     )
+    app.state.identity_service = IdentityService(reader, tokens)
     app.state.health_checks = health_checks
     async with AsyncExitStack() as stack:
         stack.push_async_callback(engine.dispose)

@@ -79,6 +79,41 @@ def decode_access_token(token: str, *, secret_key: str) -> TokenClaims:
     )
 
 
+class AccessTokenVerifier:
+    """`decode_access_token` that remembers the tokens it accepted (at most `cache_size`).
+
+    A client sends the same token with every request until it expires, and verifying it (PyJWT
+    checks the signature, every character of every segment and each claim) is the largest CPU
+    cost of an authenticated request. A remembered token is the very string that passed once
+    with this key, so only the clock can change the verdict: its expiry is checked on every use.
+    Refused tokens are never remembered. `cache_size=0` verifies every token every time.
+    """
+
+    def __init__(self, *, secret_key: str, cache_size: int) -> None:
+        self._secret_key = secret_key
+        self._cache_size = cache_size
+        self._accepted: dict[str, TokenClaims] = {}
+
+    def verify(self, token: str, *, now: datetime | None = None) -> TokenClaims:
+        claims = self._accepted.get(token)
+        if claims is None:
+            claims = decode_access_token(token, secret_key=self._secret_key)
+            self._remember(token, claims)
+        if claims.expires_at <= (now or datetime.now(UTC)):
+            self._accepted.pop(token, None)
+            raise InvalidTokenError("Signature has expired")
+        return claims
+
+    def _remember(self, token: str, claims: TokenClaims) -> None:
+        if self._cache_size == 0:
+            return
+        if len(self._accepted) >= self._cache_size:
+            # The oldest entry goes first (dicts keep insertion order): a token still in use
+            # comes back after one more verification.
+            del self._accepted[next(iter(self._accepted))]
+        self._accepted[token] = claims
+
+
 class PasswordHasher:
     """Argon2id hashing off the event loop: one hash costs ~100 ms of CPU at the defaults."""
 

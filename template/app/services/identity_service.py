@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, select
 
-from app.core.security import InvalidTokenError, decode_access_token
+from app.core.security import AccessTokenVerifier, InvalidTokenError
 from app.db.reads import RowReader
 from app.models.user import User
 from app.services.auth_service import AuthenticationError
@@ -35,14 +35,14 @@ class AuthenticatedUser:
 
 
 class IdentityService:
-    def __init__(self, reader: RowReader, *, secret_key: str) -> None:
+    def __init__(self, reader: RowReader, tokens: AccessTokenVerifier) -> None:
         self._reader = reader
-        self._secret_key = secret_key
+        self._tokens = tokens
 
     async def user_from_token(self, token: str) -> AuthenticatedUser:
         """The active user the token was issued to; one database round trip, no transaction."""
         try:
-            claims = decode_access_token(token, secret_key=self._secret_key)
+            claims = self._tokens.verify(token)
             user_id = uuid.UUID(claims.subject)
         except (InvalidTokenError, ValueError) as exc:
             raise AuthenticationError(f"invalid token: {exc}") from exc

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.config import TestingSettings
-from app.core.security import PasswordHasher, create_access_token
+from app.core.security import AccessTokenVerifier, PasswordHasher, create_access_token
 from app.db.reads import RowReader
 from app.db.session import create_session_factory, session_scope
 from app.models.user import User
@@ -25,7 +25,7 @@ NEW_USER = UserCreate(email="who@example.com", username="who-am-i", password=PAS
 def identity(migrated_engine: AsyncEngine, settings: TestingSettings) -> IdentityService:
     return IdentityService(
         RowReader(migrated_engine, concurrency=2, wait_seconds=5),
-        secret_key=settings.SECRET_KEY.get_secret_value(),
+        AccessTokenVerifier(secret_key=settings.SECRET_KEY.get_secret_value(), cache_size=16),
     )
 
 
@@ -80,6 +80,24 @@ async def test_token_of_a_deactivated_user_is_refused(
 
     with pytest.raises(AuthenticationError, match="inactive"):
         await identity.user_from_token(token_for(str(user.id), settings))
+
+
+async def test_a_remembered_token_loses_access_with_its_user(
+    identity: IdentityService, user: User, settings: TestingSettings, migrated_engine: AsyncEngine
+) -> None:
+    # The token's verdict may be remembered; the user is read on every request all the same.
+    token = token_for(str(user.id), settings)
+    assert (await identity.user_from_token(token)).is_active
+    async with migrated_engine.begin() as connection:
+        await connection.execute(update(User).where(User.id == user.id).values(is_active=False))
+
+    with pytest.raises(AuthenticationError, match="inactive"):
+        await identity.user_from_token(token)
+
+    async with session_scope(create_session_factory(migrated_engine)) as session:
+        await session.delete(await session.get_one(User, user.id))
+    with pytest.raises(AuthenticationError, match="does not exist"):
+        await identity.user_from_token(token)
 
 
 @pytest.mark.parametrize(

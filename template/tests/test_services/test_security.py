@@ -8,7 +8,9 @@ import anyio
 import jwt
 import pytest
 
+from app.core import security
 from app.core.security import (
+    AccessTokenVerifier,
     InvalidTokenError,
     PasswordHasher,
     create_access_token,
@@ -70,6 +72,93 @@ def test_unsigned_token_is_refused() -> None:
 
     with pytest.raises(InvalidTokenError):
         decode_access_token(token, secret_key=KEY)
+
+
+@pytest.fixture
+def decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The tokens actually decoded (signature and claims checked) while a test runs."""
+    decoded: list[str] = []
+    real_decode = security.decode_access_token
+
+    def counting_decode(token: str, *, secret_key: str) -> security.TokenClaims:
+        decoded.append(token)
+        return real_decode(token, secret_key=secret_key)
+
+    monkeypatch.setattr(security, "decode_access_token", counting_decode)
+    return decoded
+
+
+def _token(minutes: int = 5, key: str = KEY) -> str:
+    return create_access_token("u", secret_key=key, expires_in=timedelta(minutes=minutes)).token
+
+
+def test_verifier_checks_a_token_once_then_remembers_it(decodes: list[str]) -> None:
+    verifier = AccessTokenVerifier(secret_key=KEY, cache_size=8)
+    token = _token()
+
+    first = verifier.verify(token)
+    again = verifier.verify(token)
+
+    assert first == again == decode_access_token(token, secret_key=KEY)
+    assert decodes == [token]
+
+
+def test_a_remembered_token_still_expires(decodes: list[str]) -> None:
+    verifier = AccessTokenVerifier(secret_key=KEY, cache_size=8)
+    token = _token(minutes=5)
+    claims = verifier.verify(token)
+
+    with pytest.raises(InvalidTokenError, match="expired"):
+        verifier.verify(token, now=claims.expires_at)
+    # Forgotten once expired: the next use is checked again from scratch.
+    verifier.verify(token)
+    assert decodes == [token, token]
+
+
+def test_refused_tokens_are_never_remembered(decodes: list[str]) -> None:
+    verifier = AccessTokenVerifier(secret_key=KEY, cache_size=8)
+    forged = _token(key=KEY[::-1])
+    expired = _token(minutes=-1)
+
+    for token in (forged, expired, forged, expired):
+        with pytest.raises(InvalidTokenError):
+            verifier.verify(token)
+
+    assert decodes == [forged, expired, forged, expired]
+
+
+def test_a_token_differing_in_one_character_is_checked_on_its_own(decodes: list[str]) -> None:
+    verifier = AccessTokenVerifier(secret_key=KEY, cache_size=8)
+    token = _token()
+    verifier.verify(token)
+    tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
+
+    with pytest.raises(InvalidTokenError):
+        verifier.verify(tampered)
+    assert decodes == [token, tampered]
+
+
+def test_the_verifier_remembers_at_most_cache_size_tokens(decodes: list[str]) -> None:
+    verifier = AccessTokenVerifier(secret_key=KEY, cache_size=2)
+    oldest, middle, newest = _token(), _token(), _token()
+    for token in (oldest, middle, newest):
+        verifier.verify(token)
+
+    verifier.verify(newest)
+    verifier.verify(middle)
+    verifier.verify(oldest)  # pushed out by the third: checked again
+
+    assert decodes == [oldest, middle, newest, oldest]
+
+
+def test_cache_size_zero_checks_every_use(decodes: list[str]) -> None:
+    verifier = AccessTokenVerifier(secret_key=KEY, cache_size=0)
+    token = _token()
+
+    verifier.verify(token)
+    verifier.verify(token)
+
+    assert decodes == [token, token]
 
 
 async def test_password_hash_verifies_only_the_right_password() -> None:
