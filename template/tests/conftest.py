@@ -124,6 +124,17 @@ async def app(settings: TestingSettings, migrated_engine: AsyncEngine) -> AsyncI
 
 
 @pytest.fixture
+def failing_app(app: FastAPI) -> FastAPI:
+    """The app with GET /explode, a route that fails with an unexpected error."""
+
+    async def explode() -> None:
+        raise RuntimeError("secret internal detail")
+
+    app.add_api_route("/explode", explode)
+    return app
+
+
+@pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
     async with client_for(app) as http_client:
         yield http_client

@@ -15,15 +15,6 @@ from app.core.logging import setup_logging
 from tests.support import log_records
 
 
-@pytest.fixture
-def failing_app(app: FastAPI) -> FastAPI:
-    async def explode() -> None:
-        raise RuntimeError("boom")
-
-    app.add_api_route("/explode", explode)
-    return app
-
-
 def access_lines(stream: io.StringIO) -> list[dict[str, object]]:
     return [record for record in log_records(stream) if record["logger"] == "app.access"]
 

@@ -23,15 +23,6 @@ SECURITY_HEADERS = {
 }
 
 
-@pytest.fixture
-def failing_app(app: FastAPI) -> FastAPI:
-    async def explode() -> None:
-        raise RuntimeError("secret internal detail")
-
-    app.add_api_route("/explode", explode)
-    return app
-
-
 async def test_unhandled_error_is_a_500_json_with_request_id_and_no_trace(
     failing_app: FastAPI, client: AsyncClient, json_log: io.StringIO
 ) -> None:
