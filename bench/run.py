@@ -24,6 +24,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -203,49 +204,101 @@ def service_environment(database: Database, redis: PrivateRedis) -> dict[str, st
     }
 
 
-def bench_me_verifying_every_token(
-    project: RenderedProject, database: Database, redis: PrivateRedis, seconds: int, token: str
-) -> Load:
-    """/users/me with ACCESS_TOKEN_CACHE_SIZE=0: the token's signature and claims checked on
-    every request, as the floor does."""
-    python = project.path / ".venv" / "bin" / "python"
-    env = {**service_environment(database, redis), "ACCESS_TOKEN_CACHE_SIZE": "0"}
-    with serving(python, "app.main:app", project.path, env) as (base_url, _):
-        auth = f"Authorization: Bearer {token}"
-        wrk(f"{base_url}/api/v1/users/me", 2, headers=(auth,))
-        return wrk(f"{base_url}/api/v1/users/me", seconds, headers=(auth,))
+@dataclass
+class Paired:
+    """A service against its reference in alternating rounds (reference, service, reference,
+    ...), so both meet the same machine state; the ratio is the median of the rounds' ratios."""
+
+    reference: Load
+    service: Load
+    ratio: float
+    ratios: list[float]
 
 
-def bench_service(
-    project: RenderedProject,
-    database: Database,
-    redis: PrivateRedis,
+def paired(
+    reference: tuple[str, tuple[str, ...]],
+    service: tuple[str, tuple[str, ...]],
     seconds: int,
-    login_seconds: int,
-) -> dict[str, Any]:
-    python = project.path / ".venv" / "bin" / "python"
-    env = service_environment(database, redis)
+    rounds: int,
+) -> Paired:
+    """Each side is (URL, wrk header lines)."""
+    references: list[Load] = []
+    services: list[Load] = []
+    for _ in range(rounds):
+        references.append(wrk(reference[0], seconds, headers=reference[1]))
+        services.append(wrk(service[0], seconds, headers=service[1]))
+    ratios = [round(s.rps / r.rps, 3) for r, s in zip(references, services, strict=True)]
+    return Paired(
+        reference=_median_load(references),
+        service=_median_load(services),
+        ratio=round(statistics.median(ratios), 2),
+        ratios=ratios,
+    )
+
+
+def _median_load(loads: list[Load]) -> Load:
+    return sorted(loads, key=lambda load: load.rps)[(len(loads) - 1) // 2]
+
+
+def migrate(project: RenderedProject, env: dict[str, str]) -> None:
     subprocess.run(
-        [str(python), "-m", "alembic", "upgrade", "head"],
+        [str(project.path / ".venv" / "bin" / "python"), "-m", "alembic", "upgrade", "head"],
         cwd=project.path,
         env={**project_environment(), **env},
         check=True,
         capture_output=True,
     )
+
+
+@dataclass
+class References:
+    """The bare app's /health and the floor's /users/me, running for the whole benchmark."""
+
+    bare: str
+    floor: str
+    floor_token: str = ""  # a token of the user in the floor's database, once there is one
+
+    @property
+    def floor_auth(self) -> tuple[str, ...]:
+        return bearer(self.floor_token)
+
+
+def bearer(token: str) -> tuple[str, ...]:
+    """wrk's header line for a bearer token."""
+    return (f"Authorization: Bearer {token}",)
+
+
+def bench_service(
+    project: RenderedProject,
+    env: dict[str, str],
+    database: Database,
+    references: References,
+    load: tuple[int, int],
+    login_seconds: int,
+) -> dict[str, Any]:
+    seconds, rounds = load
+    python = project.path / ".venv" / "bin" / "python"
     with serving(python, "app.main:app", project.path, env) as (base_url, pid):
         user = {"email": "bench@example.com", "username": "bench", "password": PASSWORD}
         httpx.post(f"{base_url}/api/v1/auth/register", json=user).raise_for_status()
         token = httpx.post(
             f"{base_url}/api/v1/auth/login", json={"username": "bench", "password": PASSWORD}
         ).json()["access_token"]
-        auth = f"Authorization: Bearer {token}"
-        wrk(f"{base_url}/health", 2)  # warm-up
-        wrk(f"{base_url}/api/v1/users/me", 2, headers=(auth,))
-        health = wrk(f"{base_url}/health", seconds)
-        me = wrk(f"{base_url}/api/v1/users/me", seconds, headers=(auth,))
-        trips = round_trips_per_request(
-            database, f"{base_url}/api/v1/users/me", {"Authorization": f"Bearer {token}"}, 200
-        )
+        auth = bearer(token)
+        # The floor reads the default service's database: this token while the default service
+        # is measured, the one kept from it afterwards.
+        floor_auth = references.floor_auth if references.floor_token else auth
+        me_url = f"{base_url}/api/v1/users/me"
+        for url, headers in (
+            (f"{base_url}/health", ()),
+            (me_url, auth),
+            (references.bare, ()),
+            (references.floor, floor_auth),
+        ):
+            wrk(url, 2, headers=headers)  # warm-up
+        health = paired((references.bare, ()), (f"{base_url}/health", ()), seconds, rounds)
+        me = paired((references.floor, floor_auth), (me_url, auth), seconds, rounds)
+        trips = round_trips_per_request(database, me_url, {"Authorization": f"Bearer {token}"}, 200)
         rss_warm = rss_mib(pid)
         script = Path(tempfile.mkstemp(suffix=".lua")[1])
         script.write_text(
@@ -266,12 +319,31 @@ def bench_service(
     }
 
 
+def bench_me_verifying_every_token(
+    project: RenderedProject,
+    env: dict[str, str],
+    references: References,
+    load: tuple[int, int],
+) -> Paired:
+    """/users/me with ACCESS_TOKEN_CACHE_SIZE=0: the token's signature and claims checked on
+    every request, as the floor does."""
+    python = project.path / ".venv" / "bin" / "python"
+    env = {**env, "ACCESS_TOKEN_CACHE_SIZE": "0"}
+    with serving(python, "app.main:app", project.path, env) as (base_url, _):
+        me_url = f"{base_url}/api/v1/users/me"
+        wrk(me_url, 2, headers=references.floor_auth)
+        return paired(
+            (references.floor, references.floor_auth), (me_url, references.floor_auth), *load
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short load runs (CI smoke)")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
     args = parser.parse_args()
-    seconds, login_seconds = (2, 6) if args.quick else (15, 10)
+    # (seconds per wrk run, alternating rounds per ratio), seconds of login load
+    load, login_seconds = ((2, 2), 6) if args.quick else ((5, 3), 10)
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     postgres = PrivatePostgres(
@@ -286,7 +358,13 @@ def main() -> None:
             "python": platform.python_version(),
             "platform": platform.platform(),
         },
-        "load": {"tool": "wrk", "threads": 2, "connections": 64, "seconds": seconds},
+        "load": {
+            "tool": "wrk",
+            "threads": 2,
+            "connections": 64,
+            "seconds": load[0],
+            "alternating_rounds": load[1],
+        },
     }
     try:
         results["generation"] = measure_generation(workdir)
@@ -294,32 +372,35 @@ def main() -> None:
         default.env["UV_PYTHON"] = shutil.which("python3.11") or "python3.11"
         all_on = render(workdir / "all-on", ALL_ON)
         all_on.sync()
-        databases = {
-            name: Database(postgres, name.replace("-", "_")) for name in ("default", "all-on")
-        }
-        services = {
-            name: bench_service(project, databases[name], redis, seconds, login_seconds)
-            for name, project in (("default", default), ("all-on", all_on))
-        }
-        me_verifying_every_token = bench_me_verifying_every_token(
-            default, databases["default"], redis, seconds, services["default"]["token"]
-        )
+        projects = {"default": default, "all-on": all_on}
+        databases = {name: Database(postgres, name.replace("-", "_")) for name in projects}
+        environments = {name: service_environment(databases[name], redis) for name in projects}
+        for name, project in projects.items():
+            migrate(project, environments[name])
         python = default.path / ".venv" / "bin" / "python"
-        with serving(python, "bench.apps.bare:app", ROOT, {}) as (base_url, _):
-            wrk(f"{base_url}/health", 2)
-            bare = wrk(f"{base_url}/health", seconds)
         # The floor reads the same user row, in the default service's database.
         floor_env = {"BENCH_DATABASE_URL": databases["default"].url, "BENCH_SECRET_KEY": SECRET_KEY}
-        token = services["default"]["token"]
-        with serving(python, "bench.apps.floor:app", ROOT, floor_env) as (base_url, pid):
-            auth = f"Authorization: Bearer {token}"
-            wrk(f"{base_url}/api/v1/users/me", 2, headers=(auth,))
-            floor = wrk(f"{base_url}/api/v1/users/me", seconds, headers=(auth,))
-            floor_rss = rss_mib(pid)
+        with (
+            serving(python, "bench.apps.bare:app", ROOT, {}) as (bare_url, _),
+            serving(python, "bench.apps.floor:app", ROOT, floor_env) as (floor_url, floor_pid),
+        ):
+            references = References(bare=f"{bare_url}/health", floor=f"{floor_url}/api/v1/users/me")
+            services: dict[str, dict[str, Any]] = {}
+            for name, project in projects.items():
+                services[name] = bench_service(
+                    project, environments[name], databases[name], references, load, login_seconds
+                )
+                if name == "default":
+                    # The floor's user is the default service's: its token from now on.
+                    references.floor_token = services[name]["token"]
+            me_verifying_every_token = bench_me_verifying_every_token(
+                default, environments["default"], references, load
+            )
+            floor_rss = rss_mib(floor_pid)
             floor_trips = round_trips_per_request(
                 databases["default"],
-                f"{base_url}/api/v1/users/me",
-                {"Authorization": f"Bearer {token}"},
+                references.floor,
+                {"Authorization": f"Bearer {references.floor_token}"},
                 200,
             )
     finally:
@@ -327,19 +408,24 @@ def main() -> None:
         postgres.remove()
         shutil.rmtree(workdir, ignore_errors=True)
 
+    default_figures = services["default"]
     results["references"] = {
-        "bare_health": bare.__dict__,
-        "floor_me": floor.__dict__,
+        "bare_health": default_figures["health"].reference.__dict__,
+        "floor_me": default_figures["me"].reference.__dict__,
         "floor_rss_mib": floor_rss,
         "floor_db_round_trips_per_me": floor_trips,
     }
     results["services"] = {
         name: {
-            "health": figures["health"].__dict__,
-            "me": figures["me"].__dict__,
+            "health": figures["health"].service.__dict__,
+            "bare_health_paired": figures["health"].reference.__dict__,
+            "me": figures["me"].service.__dict__,
+            "floor_me_paired": figures["me"].reference.__dict__,
             "login": figures["login"].__dict__,
-            "health_vs_bare": round(figures["health"].rps / bare.rps, 2),
-            "me_vs_floor": round(figures["me"].rps / floor.rps, 2),
+            "health_vs_bare": figures["health"].ratio,
+            "health_vs_bare_rounds": figures["health"].ratios,
+            "me_vs_floor": figures["me"].ratio,
+            "me_vs_floor_rounds": figures["me"].ratios,
             "db_round_trips_per_me": figures["round_trips_me"],
             "rss_mib_after_warmup": figures["rss_mib"],
             "rss_mib_after_login_load": figures["rss_mib_after_login_load"],
@@ -347,10 +433,9 @@ def main() -> None:
         for name, figures in services.items()
     }
     verifying = results["services"]["default"]
-    verifying["me_verifying_every_token"] = me_verifying_every_token.__dict__
-    verifying["me_verifying_every_token_vs_floor"] = round(
-        me_verifying_every_token.rps / floor.rps, 2
-    )
+    verifying["me_verifying_every_token"] = me_verifying_every_token.service.__dict__
+    verifying["me_verifying_every_token_vs_floor"] = me_verifying_every_token.ratio
+    verifying["me_verifying_every_token_vs_floor_rounds"] = me_verifying_every_token.ratios
     results["argon2"] = {"memory_kib": 65536, "time_cost": 3, "parallelism": 4}
     args.json.write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
@@ -363,33 +448,46 @@ def _load_line(app: str, label: str, load: dict[str, Any]) -> str:
     )
 
 
+def _rounds(values: list[float]) -> str:
+    return ", ".join(f"{value:.2f}" for value in values)
+
+
 def print_table(results: dict[str, Any]) -> None:
     generation = results["generation"]
     refs = results["references"]
+    load = results["load"]
     print(f"\ncopier copy --defaults: {generation['copy_seconds_median']:.2f} s (median of 3)")
     print(f"copy -> uv sync (warm) -> green tests: {generation['copy_to_green_seconds']:.1f} s")
-    print(_load_line("bare", "GET /health", refs["bare_health"]))
-    print(_load_line("floor", "GET /api/v1/users/me", refs["floor_me"]))
+    print(
+        f"each ratio: {load['alternating_rounds']} alternating rounds of {load['seconds']} s "
+        "(reference, service, ...), median of the round ratios; req/s: the median round"
+    )
     print(
         f"floor   rss {refs['floor_rss_mib']} MiB, "
         f"{refs['floor_db_round_trips_per_me']} statements per /users/me"
     )
     for name, service in results["services"].items():
+        print(_load_line("bare", "GET /health", service["bare_health_paired"]))
         print(_load_line(name, "GET /health", service["health"]))
+        print(_load_line("floor", "GET /api/v1/users/me", service["floor_me_paired"]))
         print(_load_line(name, "GET /api/v1/users/me", service["me"]))
         print(_load_line(name, "POST /api/v1/auth/login", service["login"]))
         print(
-            f"{name:<8}/health vs bare {service['health_vs_bare']:.2f}x (target >= 0.80), "
-            f"/users/me vs floor {service['me_vs_floor']:.2f}x (target >= 0.60), "
+            f"{name:<8}/health vs bare {service['health_vs_bare']:.2f}x "
+            f"(rounds {_rounds(service['health_vs_bare_rounds'])}; target >= 0.80), "
+            f"/users/me vs floor {service['me_vs_floor']:.2f}x "
+            f"(rounds {_rounds(service['me_vs_floor_rounds'])}; target >= 0.60), "
             f"{service['db_round_trips_per_me']} statements per /users/me"
         )
         if "me_verifying_every_token" in service:
             print(
                 _load_line(name, "/users/me, no token cache", service["me_verifying_every_token"])
             )
+            ratio = service["me_verifying_every_token_vs_floor"]
+            rounds = _rounds(service["me_verifying_every_token_vs_floor_rounds"])
             print(
                 f"{name:<8}/users/me vs floor with ACCESS_TOKEN_CACHE_SIZE=0 (every token "
-                f"verified, as the floor does): {service['me_verifying_every_token_vs_floor']:.2f}x"
+                f"verified, as the floor does): {ratio:.2f}x (rounds {rounds})"
             )
         print(
             f"{name:<8}rss {service['rss_mib_after_warmup']} MiB after warm-up, "

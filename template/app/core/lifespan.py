@@ -6,6 +6,7 @@ app/core/integrations.py); they start after the core and stop before it.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -64,9 +65,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await hasher.prepare()
         for hook in hooks:
             await stack.enter_async_context(hook(app))
+        freeze_startup_objects()
+        stack.callback(gc.unfreeze)
         logger.info(
             "service started",
             extra={"environment": settings.ENVIRONMENT.value, "version": settings.VERSION},
         )
         yield
     logger.info("service stopped")
+
+
+def freeze_startup_objects() -> None:
+    """Keep what startup built (modules, the app, pools) out of the cyclic garbage collector's
+    scans. It lives as long as the process, yet every full collection, which a steady flow of
+    requests triggers again and again, would walk all of it: frozen, /users/me served about 15%
+    more requests and /health about 8% more in the benchmark (docs/benchmarks.md). No collection
+    first: it would cost every start (tests start the app once per test), and the little garbage
+    startup leaves is reclaimed at shutdown, when the lifespan unfreezes everything."""
+    gc.freeze()
