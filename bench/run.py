@@ -5,8 +5,9 @@
 
 Everything runs on this machine: a private PostgreSQL cluster (with pg_stat_statements, to count
 database round trips) and a private Redis on loopback ports, each app started as production
-starts it (uvicorn, one worker), load from wrk on 127.0.0.1. Figures are reported, never
-asserted: targets are read against them (see docs/benchmarks.md).
+starts it (uvicorn, one worker), load from wrk on 127.0.0.1 (bench/wrk.py; wrk is not a Python
+package: install it first, e.g. apt-get install wrk or brew install wrk). Figures are reported,
+never asserted: targets are read against them (see docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -34,14 +35,14 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.helpers import (  # noqa: E402 - after the path set-up above
+from bench.wrk import Load, wrk  # noqa: E402 - after the path set-up above
+from tests.helpers import (  # noqa: E402
     UV,
     RenderedProject,
     free_port,
     project_environment,
     render,
 )
-from tests.load import Load, wrk  # noqa: E402
 from tests.private_services import PrivatePostgres, PrivateRedis  # noqa: E402
 from tests.scenarios import ALL_ON  # noqa: E402
 
@@ -342,6 +343,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="short load runs (CI smoke)")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit(
+            "bench/run.py needs wrk (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk)"
+        )
     # (seconds per wrk run, alternating rounds per ratio), seconds of login load
     load, login_seconds = ((2, 2), 6) if args.quick else ((5, 3), 10)
 
