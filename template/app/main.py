@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app.api import API_V1_PREFIX
+from app.api.docs import DOCS_PATHS, install_docs
 from app.api.routes import api_router
 from app.api.routes.health import router as health_router
 from app.core.config import ConfigurationError, Settings, get_settings
@@ -23,8 +24,6 @@ from app.middleware.error_handler import (
 from app.middleware.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
 from app.middleware.security_headers import SecurityHeadersMiddleware
 
-DOCS_PATHS = ("/docs", "/redoc")
-
 
 def operation_id(route: APIRoute) -> str:
     """Stable operation ids ("auth-login") so generated API clients get readable names."""
@@ -40,8 +39,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=settings.VERSION,
         debug=False,
         lifespan=lifespan,
-        docs_url=DOCS_PATHS[0] if docs else None,
-        redoc_url=DOCS_PATHS[1] if docs else None,
+        # FastAPI's docs pages load their assets from a CDN: install_docs serves its own.
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
         generate_unique_id_function=operation_id,
         responses=ERROR_RESPONSES,
@@ -54,6 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_exception_handlers(app)
     app.include_router(health_router)
     app.include_router(api_router, prefix=API_V1_PREFIX)
+    if docs:
+        install_docs(app)
 
     # Added innermost first: the request id wraps everything, so every response and log has it;
     # the access line, just inside it, times the whole stack.

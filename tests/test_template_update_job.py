@@ -1,0 +1,290 @@
+"""The generated template-update job (scripts/template_update.py), run as the CI runs it, against
+a private tagged copy of the template: the branch, the conflicts it reports, the refreshed
+uv.lock, and the pull request (a recording `gh`) or merge request (push options received by a
+local bare repository) it opens or refreshes."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import UV, project_environment
+from tests.scenarios import MINIMAL
+from tests.test_update import TemplateRepo, commit_all, copy_project, git
+
+ANSWERS = {**MINIMAL, "ci": "github"}
+SECURITY_MODULE = "app/core/security.py"
+TEMPLATE_SECURITY_MODULE = f"template/{SECURITY_MODULE}"
+DOCSTRING = '"""Access tokens (PyJWT, HS256 pinned)'
+
+FAKE_GH = """#!/usr/bin/env python3
+import json, os, sys
+with open(os.environ["GH_LOG"], "a") as log:
+    log.write(json.dumps(sys.argv[1:]) + "\\n")
+if sys.argv[1:3] == ["pr", "list"]:
+    print(os.environ.get("GH_OPEN_PR", ""))
+elif sys.argv[1:3] == ["pr", "create"]:
+    print("https://github.example/acme/service/pull/12")
+"""
+
+RECORD_PUSH_OPTIONS = """#!/bin/sh
+i=0
+while [ "$i" -lt "${GIT_PUSH_OPTION_COUNT:-0}" ]; do
+    eval "echo \\"\\$GIT_PUSH_OPTION_$i\\"" >> "$PUSH_OPTIONS_LOG"
+    i=$((i + 1))
+done
+"""
+
+
+@pytest.fixture
+def template(tmp_path: Path) -> TemplateRepo:
+    repo = TemplateRepo(tmp_path / "template-repo")
+    repo.release("v1.0.0")
+    return repo
+
+
+@pytest.fixture
+def project(template: TemplateRepo, tmp_path: Path) -> Path:
+    return copy_project(template, tmp_path / "service", ANSWERS, "v1.0.0")
+
+
+@pytest.fixture
+def fake_gh(tmp_path: Path) -> Path:
+    """A `gh` that records its arguments; GH_OPEN_PR plays an already open pull request."""
+    bin_dir = tmp_path / "fake-bin"
+    bin_dir.mkdir()
+    gh = bin_dir / "gh"
+    gh.write_text(FAKE_GH.replace("python3", sys.executable, 1))
+    gh.chmod(gh.stat().st_mode | stat.S_IEXEC)
+    return bin_dir
+
+
+def job(
+    project: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The script as the pipeline runs it: a plain python3, uv and uvx on PATH."""
+    path = os.pathsep.join([str(Path(UV).parent), os.environ["PATH"]])
+    return subprocess.run(
+        [sys.executable, "scripts/template_update.py", *args],
+        cwd=project,
+        env={**project_environment(), "PATH": path, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def update(project: Path) -> dict[str, Any]:
+    completed = job(project, "update", "--summary", str(project.parent / "summary.json"))
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    summary: dict[str, Any] = json.loads(completed.stdout)
+    assert json.loads((project.parent / "summary.json").read_text()) == summary
+    return summary
+
+
+def gh_calls(log: Path) -> list[list[str]]:
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def release_with_new_dependency(template: TemplateRepo) -> None:
+    opening = "CORE_DEV_DEPENDENCIES: tuple[str, ...] = (\n"
+    template.edit(
+        "extensions/context.py",
+        lambda text: text.replace(opening, f'{opening}    "pytest-timeout>=2.3",\n', 1),
+    )
+    template.release("v1.1.0")
+
+
+def test_clean_update_is_committed_locked_and_opened_ready(
+    template: TemplateRepo, project: Path, fake_gh: Path, tmp_path: Path
+) -> None:
+    subprocess.run([UV, "lock", "--quiet"], cwd=project, env=project_environment(), check=True)
+    commit_all(project, "lock")
+    release_with_new_dependency(template)
+
+    summary = update(project)
+
+    assert summary == {
+        "branch": "template-update",
+        "changed": True,
+        "conflicts": [],
+        "from": "v1.0.0",
+        "lock": "refreshed",
+        "to": "v1.1.0",
+    }
+    assert git(project, "branch", "--show-current").strip() == "template-update"
+    assert git(project, "status", "--porcelain") == ""
+    assert "Update from the template: v1.0.0 -> v1.1.0" in git(project, "log", "-1", "--format=%s")
+    assert "pytest-timeout" in (project / "uv.lock").read_text()
+    assert git(project, "log", "-1", "--format=%s", "main").strip() == "lock"  # main untouched
+
+    log = tmp_path / "gh.log"
+    opened = job(
+        project,
+        "pull-request",
+        "github",
+        "--tests",
+        "success",
+        "--base",
+        "main",
+        env={
+            "PATH": f"{fake_gh}{os.pathsep}{os.environ['PATH']}",
+            "GH_LOG": str(log),
+            "TEMPLATE_UPDATE_SUMMARY": json.dumps(summary),
+        },
+    )
+
+    assert opened.returncode == 0, opened.stderr
+    assert "opened https://github.example/acme/service/pull/12" in opened.stdout
+    calls = gh_calls(log)
+    assert calls[0][:4] == ["pr", "list", "--head", "template-update"]
+    create = calls[1]
+    assert create[:2] == ["pr", "create"]
+    assert "--draft" not in create
+    assert create[create.index("--title") + 1] == "Update from the template: v1.0.0 -> v1.1.0"
+    assert create[create.index("--base") + 1] == "main"
+    assert len(calls) == 2
+
+
+def test_conflicts_are_listed_and_make_the_open_request_a_draft(
+    template: TemplateRepo, project: Path, fake_gh: Path, tmp_path: Path
+) -> None:
+    module = project / SECURITY_MODULE
+    module.write_text(module.read_text().replace(DOCSTRING, '"""Our access tokens (PyJWT, HS256)'))
+    commit_all(project, "reword the security docstring")
+    template.edit(
+        TEMPLATE_SECURITY_MODULE,
+        lambda text: text.replace(DOCSTRING, '"""Access tokens (PyJWT; HS256 pinned on purpose)'),
+    )
+    template.release("v1.1.0")
+
+    summary = update(project)
+
+    assert summary["conflicts"] == [SECURITY_MODULE]
+    assert summary["lock"] == "unchanged"  # no uv.lock in this service
+    committed = git(project, "show", f"HEAD:{SECURITY_MODULE}")
+    assert "<<<<<<< " in committed
+    assert ">>>>>>> " in committed
+
+    log = tmp_path / "gh.log"
+    refreshed = job(
+        project,
+        "pull-request",
+        "github",
+        "--summary",
+        str(project.parent / "summary.json"),
+        "--tests",
+        "failure",
+        env={
+            "PATH": f"{fake_gh}{os.pathsep}{os.environ['PATH']}",
+            "GH_LOG": str(log),
+            "GH_OPEN_PR": "7",
+        },
+    )
+
+    assert refreshed.returncode == 0, refreshed.stderr
+    assert "refreshed pull request #7 (draft)" in refreshed.stdout
+    calls = gh_calls(log)
+    assert [call[:3] for call in calls] == [
+        ["pr", "list", "--head"],
+        ["pr", "edit", "7"],
+        ["pr", "ready", "7"],
+    ]
+    assert calls[2] == ["pr", "ready", "7", "--undo"]
+    body = Path(calls[1][calls[1].index("--body-file") + 1]).read_text()
+    assert f"`{SECURITY_MODULE}`" in body
+    assert "Tests: failed" in body
+
+
+def test_gitlab_merge_request_is_pushed_with_push_options(
+    template: TemplateRepo, project: Path, tmp_path: Path
+) -> None:
+    remote = tmp_path / "gitlab-remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    subprocess.run(
+        ["git", "config", "receive.advertisePushOptions", "true"], cwd=remote, check=True
+    )
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text(RECORD_PUSH_OPTIONS)
+    hook.chmod(hook.stat().st_mode | stat.S_IEXEC)
+    template.edit(
+        TEMPLATE_SECURITY_MODULE,
+        lambda text: text.replace(DOCSTRING, '"""Access tokens (PyJWT; HS256 pinned on purpose)'),
+    )
+    template.release("v1.1.0")
+    update(project)
+    options_log = tmp_path / "push-options.log"
+
+    pushed = job(
+        project,
+        "pull-request",
+        "gitlab",
+        "--summary",
+        str(project.parent / "summary.json"),
+        "--tests",
+        "passed",
+        "--remote",
+        str(remote),
+        env={"CI_DEFAULT_BRANCH": "main", "PUSH_OPTIONS_LOG": str(options_log)},
+    )
+
+    assert pushed.returncode == 0, pushed.stderr
+    options = options_log.read_text().splitlines()
+    assert "merge_request.create" in options
+    assert "merge_request.target=main" in options
+    assert "merge_request.title=Update from the template: v1.0.0 -> v1.1.0" in options
+    assert (
+        "merge_request.description=Tests: passed. uv.lock: unchanged. Conflicts: none." in options
+    )
+    branch_head = subprocess.run(
+        ["git", "rev-parse", "refs/heads/template-update"],
+        cwd=remote,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert branch_head.strip() == git(project, "rev-parse", "HEAD").strip()
+
+
+def test_nothing_new_means_no_branch_commit_and_no_request(
+    project: Path, fake_gh: Path, tmp_path: Path
+) -> None:
+    summary = update(project)
+
+    assert summary["changed"] is False
+    assert summary["from"] == summary["to"] == "v1.0.0"
+    assert git(project, "log", "-1", "--format=%s").strip() == "generate"
+    log = tmp_path / "gh.log"
+    skipped = job(
+        project,
+        "pull-request",
+        "github",
+        env={
+            "PATH": f"{fake_gh}{os.pathsep}{os.environ['PATH']}",
+            "GH_LOG": str(log),
+            "TEMPLATE_UPDATE_SUMMARY": json.dumps(summary),
+        },
+    )
+    assert skipped.returncode == 0
+    assert "nothing new" in skipped.stdout
+    assert gh_calls(log) == []
+
+
+def test_uncommitted_changes_stop_the_update_with_one_message(project: Path) -> None:
+    (project / "README.md").write_text("edited, not committed\n")
+
+    refused = job(project, "update")
+
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        "template update: the working tree has uncommitted changes; copier update needs it clean"
+    )
+    assert git(project, "branch", "--show-current").strip() == "main"
