@@ -10,11 +10,13 @@ import os
 import tempfile
 from collections import defaultdict
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from tests.figures import FIGURES
 from tests.helpers import (
+    DEFAULT_POSTGRES_URL,
     DEFAULT_PYTHON,
     DEFAULT_REDIS_URL,
     RenderedProject,
@@ -44,7 +46,7 @@ def postgres_url() -> str:
     if url is None:
         pytest.fail(
             "PostgreSQL is not answering at TEST_POSTGRES_URL "
-            f"({os.environ.get('TEST_POSTGRES_URL', 'postgresql://postgres@127.0.0.1:5432/postgres')})"
+            f"({os.environ.get('TEST_POSTGRES_URL', DEFAULT_POSTGRES_URL)})"
             "; start it (see README) — the deep tier never skips it"
         )
     return url
@@ -90,11 +92,48 @@ def installed_project(
     return project
 
 
+SERVICES_NEEDED = {
+    "postgres_url": ("PostgreSQL", "TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL, postgres_server_url),
+    "redis_url": ("Redis", "TEST_REDIS_URL", DEFAULT_REDIS_URL, redis_server_url),
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Stop at once, in one line, when a selected test needs a server that does not answer."""
+    if config.option.collectonly:
+        return
+    missing = []
+    for fixture, (name, variable, default, answering) in SERVICES_NEEDED.items():
+        needing = sum(fixture in getattr(item, "fixturenames", ()) for item in items)
+        if needing and answering() is None:
+            url = _without_password(os.environ.get(variable, default))
+            missing.append(f"{name} did not answer at {url} (set {variable} to use another)")
+    if missing:
+        pytest.exit(
+            "; ".join(missing)
+            + ". Start it (see README), or run only the tests that need no server: "
+            "uv run pytest -m 'not deep'",
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
+
+
 _TIER_SECONDS: defaultdict[str, float] = defaultdict(float)
+_TIER_TESTS: defaultdict[str, int] = defaultdict(int)
+_FILE_SECONDS: defaultdict[str, float] = defaultdict(float)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    _TIER_SECONDS["deep" if "deep" in report.keywords else "cheap"] += report.duration
+    tier = "deep" if "deep" in report.keywords else "cheap"
+    _TIER_SECONDS[tier] += report.duration
+    _TIER_TESTS[tier] += report.when == "call"
+    _FILE_SECONDS[report.nodeid.split("::", 1)[0]] += report.duration
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -102,6 +141,14 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("figures")
         for name, value in FIGURES:
             terminalreporter.write_line(f"{name}: {value}")
+    if not _TIER_SECONDS:
+        return
+    # Set-up and tear-down included: rendering and syncing projects is most of the deep tier.
+    terminalreporter.section("where the time went")
     for tier in ("cheap", "deep"):
         if tier in _TIER_SECONDS:
-            terminalreporter.write_line(f"{tier} tier: {_TIER_SECONDS[tier]:.1f}s")
+            terminalreporter.write_line(
+                f"{tier} tier: {_TIER_SECONDS[tier]:.1f}s over {_TIER_TESTS[tier]} tests"
+            )
+    for path, seconds in sorted(_FILE_SECONDS.items(), key=lambda item: -item[1])[:10]:
+        terminalreporter.write_line(f"  {seconds:7.1f}s  {path}")

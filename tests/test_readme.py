@@ -20,8 +20,11 @@ def readme_commands() -> list[str]:
     text = README.read_text()
     first_block = re.search(r"```bash\n(.*?)```", text, re.DOTALL)
     assert first_block is not None
-    # Nothing but the title comes before it.
-    assert text[: first_block.start()].strip().count("\n") == 0
+    # The title and one paragraph saying what this is come before it, nothing else.
+    title, *paragraphs = text[: first_block.start()].strip().split("\n\n")
+    assert title.startswith("# ")
+    assert len(paragraphs) == 1
+    assert "Copier" in paragraphs[0]
     return [line for line in first_block.group(1).splitlines() if line.strip()]
 
 
