@@ -9,21 +9,19 @@ import sys
 from tests.helpers import TEMPLATE_ROOT, free_port
 
 
-def test_missing_servers_stop_the_run_in_one_line() -> None:
+def pytest_with_closed_servers(
+    test_file: str, postgres_password: str = ""
+) -> tuple[subprocess.CompletedProcess[str], int]:
+    """This suite's pytest on one file, with both servers pointed at a port nobody listens on."""
     closed = free_port()
+    credentials = f"postgres:{postgres_password}" if postgres_password else "postgres"
     completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "tests/test_generated_project.py",
-        ],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", test_file],
         cwd=TEMPLATE_ROOT,
         env={
-            **_environment(),
-            "TEST_POSTGRES_URL": f"postgresql://postgres:hunter2@127.0.0.1:{closed}/postgres",
+            # Not this run's own PYTEST_* variables (e.g. PYTEST_CURRENT_TEST).
+            **{key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")},
+            "TEST_POSTGRES_URL": f"postgresql://{credentials}@127.0.0.1:{closed}/postgres",
             "TEST_REDIS_URL": f"redis://127.0.0.1:{closed}/0",
         },
         capture_output=True,
@@ -31,14 +29,20 @@ def test_missing_servers_stop_the_run_in_one_line() -> None:
         timeout=120,
         check=False,
     )
+    return completed, closed
+
+
+def test_missing_servers_stop_the_run_in_one_line() -> None:
+    completed, closed = pytest_with_closed_servers(
+        "tests/test_generated_project.py", postgres_password="hunter2"
+    )
     output = completed.stdout + completed.stderr
     reasons = [line for line in output.splitlines() if "did not answer" in line]
 
     assert completed.returncode == 4, output
     assert len(reasons) == 1, output
-    assert (
-        f"PostgreSQL did not answer at postgresql://postgres:***@127.0.0.1:{closed}" in reasons[0]
-    )
+    masked = f"postgresql://postgres:***@127.0.0.1:{closed}/postgres"
+    assert f"PostgreSQL did not answer at {masked}" in reasons[0]
     assert "set TEST_POSTGRES_URL" in reasons[0]
     assert f"Redis did not answer at redis://127.0.0.1:{closed}/0" in reasons[0]
     assert "set TEST_REDIS_URL" in reasons[0]
@@ -48,24 +52,6 @@ def test_missing_servers_stop_the_run_in_one_line() -> None:
 
 
 def test_tests_that_need_no_server_run_without_them() -> None:
-    closed = free_port()
-    completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/test_filters.py"],
-        cwd=TEMPLATE_ROOT,
-        env={
-            **_environment(),
-            "TEST_POSTGRES_URL": f"postgresql://postgres@127.0.0.1:{closed}/postgres",
-            "TEST_REDIS_URL": f"redis://127.0.0.1:{closed}/0",
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    completed, _ = pytest_with_closed_servers("tests/test_filters.py")
 
     assert completed.returncode == 0, completed.stdout + completed.stderr
-
-
-def _environment() -> dict[str, str]:
-    # Not this run's own PYTEST_* variables (e.g. PYTEST_CURRENT_TEST).
-    return {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
