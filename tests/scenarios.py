@@ -1,63 +1,73 @@
 """Named answer sets, and what each option must add to a render (and nothing else may).
 
-The tables here are written out by hand on purpose: they are the test's expectation, checked
-against what extensions/context.py makes the template render.
+Everything here is read from the feature table (extensions/features.py) and copier.yml: each
+feature's `example` answers make a scenario of their own, its `files` and `dependencies` are
+what a render must contain exactly when it is on. tests/test_features.py checks the table
+against the template's files; tests/test_matrix.py checks renders against the table.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-MINIMAL: dict[str, Any] = {
-    "redis": False,
-    "cache": False,
-    "rate_limit": "off",
-    "metrics": False,
-    "sentry": False,
-    "tracing": False,
-    "worker": "none",
-    "ci": "none",
-    "deploy": "none",
+import yaml
+
+from extensions.features import FEATURES, all_on, enabled_features
+from tests.helpers import TEMPLATE_ROOT
+
+QUESTIONS: dict[str, Any] = {
+    name: spec
+    for name, spec in yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text()).items()
+    if not name.startswith("_")
 }
 
-ALL_ON: dict[str, Any] = {
-    "redis": True,
-    "cache": True,
-    "rate_limit": "redis",
-    "metrics": True,
-    "sentry": True,
-    "tracing": True,
-    "worker": "taskiq",
-    "ci": "github",
-    "deploy": "kubernetes",
+
+def _off_answer(question: str) -> Any:
+    """The first choice of a question that no feature's example uses (False for a bool)."""
+    spec = QUESTIONS[question]
+    choices = [False, True] if spec.get("type") == "bool" else list(spec["choices"])
+    used = [f.example[question] for f in FEATURES if question in f.example]
+    return next(choice for choice in choices if choice not in used)
+
+
+# Every question a feature depends on, at the answer that turns nothing on.
+MINIMAL: dict[str, Any] = {
+    question: _off_answer(question)
+    for question in QUESTIONS
+    if any(question in feature.example for feature in FEATURES)
 }
+# Every feature on that can be (of two alternatives, the one the table declares first).
+ALL_ON: dict[str, Any] = all_on(MINIMAL)
 
 
 def on_top_of_minimal(**answers: Any) -> dict[str, Any]:
     return {**MINIMAL, **answers}
 
 
-# Each option alone (with Redis where it cannot work without it), pairs that share files or
-# resources, everything on, everything off, and the defaults.
+def feature_examples() -> dict[str, dict[str, Any]]:
+    """Each feature's example answers by feature name, skipping an example another feature
+    already has (template_updates shows with ci_github's)."""
+    examples: dict[str, dict[str, Any]] = {}
+    for feature in FEATURES:
+        if dict(feature.example) not in examples.values():
+            examples[feature.name] = dict(feature.example)
+    return examples
+
+
+# Each feature alone, pairs that share files or resources, everything on, everything off, and
+# the defaults.
 SCENARIOS: dict[str, dict[str, Any]] = {
     "all-off": MINIMAL,
     "default": {},
     "all-on": ALL_ON,
-    "redis": on_top_of_minimal(redis=True),
-    "cache": on_top_of_minimal(redis=True, cache=True),
-    "rate-limit-memory": on_top_of_minimal(rate_limit="memory"),
-    "rate-limit-redis": on_top_of_minimal(redis=True, rate_limit="redis"),
-    "metrics": on_top_of_minimal(metrics=True),
-    "sentry": on_top_of_minimal(sentry=True),
-    "tracing": on_top_of_minimal(tracing=True),
-    "worker": on_top_of_minimal(redis=True, worker="taskiq"),
-    "ci-github": on_top_of_minimal(ci="github"),
-    "ci-gitlab": on_top_of_minimal(ci="gitlab"),
-    "kubernetes": on_top_of_minimal(deploy="kubernetes"),
+    **{
+        name.replace("_", "-"): on_top_of_minimal(**example)
+        for name, example in feature_examples().items()
+    },
     # Interacting pairs.
     "cache+rate-limit-redis": on_top_of_minimal(redis=True, cache=True, rate_limit="redis"),
     "cache+worker": on_top_of_minimal(redis=True, cache=True, worker="taskiq"),
-    "tracing+redis": on_top_of_minimal(tracing=True, redis=True),
     "tracing+cache": on_top_of_minimal(tracing=True, redis=True, cache=True),
     "metrics+rate-limit-memory": on_top_of_minimal(metrics=True, rate_limit="memory"),
     "sentry+tracing": on_top_of_minimal(sentry=True, tracing=True),
@@ -73,135 +83,61 @@ KUBERNETES_SCENARIOS = sorted(
     name for name, answers in SCENARIOS.items() if answers.get("deploy") == "kubernetes"
 )
 
+
+def distribution(requirement: str) -> str:
+    """The distribution name of a requirement: "redis>=8.1,<9" -> "redis"."""
+    return re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0].lower()
+
+
 # option -> (files it adds, distributions it adds to [project].dependencies)
 OPTION_CONTENT: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "redis": (
-        frozenset(
-            {
-                "app/core/redis_client.py",
-                "tests/plugins/redis_server.py",
-                "tests/test_api/test_redis_health.py",
-            }
-        ),
-        frozenset({"redis"}),
-    ),
-    "cache": (
-        frozenset(
-            {
-                "app/core/cache.py",
-                "app/api/routes/reports.py",
-                "app/schemas/report.py",
-                "app/services/report_service.py",
-                "tests/test_api/test_cache.py",
-            }
-        ),
-        frozenset(),
-    ),
-    "rate_limit": (
-        frozenset(
-            {
-                "app/middleware/rate_limit.py",
-                "app/middleware/rate_limit_storage.py",
-                "tests/test_api/test_rate_limit.py",
-            }
-        ),
-        frozenset({"limits"}),
-    ),
-    "rate_limit_redis": (frozenset({"tests/test_api/test_rate_limit_redis.py"}), frozenset()),
-    "metrics": (
-        frozenset(
-            {
-                "app/core/metrics.py",
-                "app/core/metrics_processes.py",
-                "scripts/start.d/prometheus.sh",
-                "tests/test_api/test_metrics.py",
-            }
-        ),
-        frozenset({"prometheus-client"}),
-    ),
-    "sentry": (
-        frozenset({"app/core/sentry.py", "tests/test_services/test_sentry.py"}),
-        frozenset({"sentry-sdk"}),
-    ),
-    "tracing": (
-        frozenset({"app/core/tracing.py", "tests/test_services/test_tracing.py"}),
-        frozenset(
-            {
-                "opentelemetry-sdk",
-                "opentelemetry-exporter-otlp-proto-http",
-                "opentelemetry-instrumentation-fastapi",
-                "opentelemetry-instrumentation-sqlalchemy",
-            }
-        ),
-    ),
-    "tracing_redis": (
-        frozenset({"app/core/tracing_redis.py", "tests/test_services/test_tracing_redis.py"}),
-        frozenset({"opentelemetry-instrumentation-redis"}),
-    ),
-    "worker": (
-        frozenset(
-            {
-                "app/worker/__init__.py",
-                "app/worker/broker.py",
-                "app/worker/tasks.py",
-                "app/worker/client.py",
-                "app/api/routes/notifications.py",
-                "app/schemas/notification.py",
-                "scripts/worker.sh",
-                "tests/test_integration/test_worker.py",
-            }
-        ),
-        frozenset({"taskiq", "taskiq-redis"}),
-    ),
-    "ci_github": (
-        frozenset(
-            {
-                ".github/workflows/ci.yml",
-                ".github/workflows/template-update.yml",
-                ".github/dependabot.yml",
-            }
-        ),
-        frozenset(),
-    ),
-    "ci_gitlab": (frozenset({".gitlab-ci.yml", "renovate.json"}), frozenset()),
-    "template_updates": (frozenset({"scripts/template_update.py"}), frozenset()),
-    "kubernetes": (
-        frozenset(
-            {
-                "deploy/kubernetes/README.md",
-                "deploy/kubernetes/kustomization.yaml",
-                "deploy/kubernetes/configmap.yaml",
-                "deploy/kubernetes/deployment.yaml",
-                "deploy/kubernetes/service.yaml",
-                "deploy/kubernetes/hpa.yaml",
-                "deploy/kubernetes/pdb.yaml",
-                "deploy/kubernetes/secret.example.yaml",
-                "deploy/kubernetes/migrate/kustomization.yaml",
-                "deploy/kubernetes/migrate/job.yaml",
-            }
-        ),
-        frozenset(),
-    ),
-    "kubernetes_worker": (frozenset({"deploy/kubernetes/worker.yaml"}), frozenset()),
+    feature.name: (
+        frozenset(feature.files),
+        frozenset(distribution(requirement) for requirement in feature.dependencies),
+    )
+    for feature in FEATURES
 }
 
 
 def options_on(answers: dict[str, Any]) -> set[str]:
-    """Which rows of OPTION_CONTENT a complete set of answers turns on."""
-    on = {
-        "redis": answers["redis"],
-        "cache": answers["cache"],
-        "rate_limit": answers["rate_limit"] != "off",
-        "rate_limit_redis": answers["rate_limit"] == "redis",
-        "metrics": answers["metrics"],
-        "sentry": answers["sentry"],
-        "tracing": answers["tracing"],
-        "tracing_redis": answers["tracing"] and answers["redis"],
-        "worker": answers["worker"] != "none",
-        "ci_github": answers["ci"] == "github",
-        "ci_gitlab": answers["ci"] == "gitlab",
-        "template_updates": answers["ci"] != "none",
-        "kubernetes": answers["deploy"] == "kubernetes",
-        "kubernetes_worker": answers["deploy"] == "kubernetes" and answers["worker"] != "none",
-    }
-    return {option for option, enabled in on.items() if enabled}
+    """Which features (rows of OPTION_CONTENT) a set of answers turns on; unanswered questions
+    take their copier.yml default."""
+    defaults = {name: spec.get("default") for name, spec in QUESTIONS.items()}
+    return {feature.name for feature in enabled_features({**defaults, **answers})}
+
+
+# --------------------------------------------------------------------------- the template's files
+
+
+def rendered_path(template_path: str) -> str:
+    """Where a file of template/ lands in a render whose conditions all hold."""
+    path = re.sub(r"\{%-?\s*if\b.*?%\}(.*?)\{%-?\s*endif\s*-?%\}", r"\1", template_path)
+    path = path.replace("{{_copier_conf.answers_file}}", ".copier-answers.yml")
+    return path.removesuffix(".jinja")
+
+
+def template_files() -> list[str]:
+    """Every file of template/ copier renders, relative to template/."""
+    root = TEMPLATE_ROOT / "template"
+    return sorted(
+        str(path.relative_to(root))
+        for path in root.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    )
+
+
+# Files every render has, and files that exist only under a condition (rendered path -> the
+# template paths that can produce it).
+CORE_FILES: frozenset[str] = frozenset(
+    rendered_path(path) for path in template_files() if "{%" not in path
+)
+CONDITIONAL_FILES: dict[str, list[str]] = {}
+for _path in template_files():
+    if "{%" in _path:
+        CONDITIONAL_FILES.setdefault(rendered_path(_path), []).append(_path)
+
+
+def expected_files(answers: dict[str, Any]) -> set[str]:
+    """What a render of these answers contains: the core's files and its features' files."""
+    on = options_on(answers)
+    return set(CORE_FILES) | {path for f in FEATURES if f.name in on for path in f.files}

@@ -17,7 +17,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from extensions.features import FEATURES
 from tests.helpers import RenderedProject, render
+from tests.rendered_settings import production_required, settings_fields
 from tests.scenarios import KUBERNETES_SCENARIOS, SCENARIOS, options_on
 
 # The oldest Kubernetes still maintained when this was written, and the newest schemas bundled.
@@ -100,7 +102,9 @@ def test_kustomizations_list_every_manifest_but_the_example_secret(
     assert migrate["resources"] == ["job.yaml"]
     # One image for the pods and the migrations that must match them.
     assert base["images"] == migrate["images"]
-    assert ("worker.yaml" in base["resources"]) == ("worker" in options_on(deployed.answers))
+    on = options_on(deployed.answers)
+    listed = {name for f in FEATURES if f.name in on for name in f.kubernetes_manifests}
+    assert set(base["resources"]) == listed
     kinds = [load_documents(root / name)[0]["kind"] for name in base["resources"]]
     assert "Secret" not in kinds
     assert "Job" not in kinds
@@ -141,14 +145,9 @@ def default_kubernetes(tmp_path_factory: pytest.TempPathFactory) -> RenderedProj
 
 
 def _settings_fields(project: RenderedProject) -> tuple[set[str], set[str]]:
-    """(every Settings field, the fields ProductionSettings requires) from app/core/config.py."""
-    config = (project.path / "app" / "core" / "config.py").read_text()
-    fields = set(re.findall(r"^    ([A-Z][A-Z0-9_]+): ", config, re.MULTILINE)) - {"ENVIRONMENT"}
-    production = config.split("class ProductionSettings", 1)[1].split("\nclass ", 1)[0]
-    required = set(re.findall(r"^    ([A-Z][A-Z0-9_]+): [^=\n]+$", production, re.MULTILINE))
-    # SECRET_KEY has no default in the base class, so no environment has one.
-    required |= {"SECRET_KEY"}
-    return fields, required
+    """(every settings field, those production refuses to start without) of the render."""
+    fields = set(settings_fields(project.path, project.answers))
+    return fields, production_required(project.path, project.answers)
 
 
 def _pod_specs(project: RenderedProject) -> dict[str, dict[str, Any]]:
@@ -195,9 +194,18 @@ def test_pods_get_exactly_the_settings_the_service_reads(deployed: RenderedProje
         assert set(example_secret["stringData"]) == set(from_secret), name
 
     # Secrets never sit in the ConfigMap: anything typed SecretStr comes from the Secret.
-    config_py = (deployed.path / "app/core/config.py").read_text()
-    secret_typed = set(re.findall(r"^    ([A-Z][A-Z0-9_]+): SecretStr", config_py, re.MULTILINE))
+    annotations = settings_fields(deployed.path, deployed.answers)
+    secret_typed = {name for name, kind in annotations.items() if kind.startswith("SecretStr")}
     assert not secret_typed & set(config["data"])
+    # The feature table marks as required exactly what the settings classes require.
+    marked = {
+        setting.name
+        for feature in FEATURES
+        if feature.name in options_on(deployed.answers)
+        for setting in feature.settings
+        if setting.required_in_production
+    }
+    assert marked == required - {"SECRET_KEY", "DATABASE_URL", "ALLOWED_ORIGINS"}
     assert config["data"]["ENVIRONMENT"] == "production"
     assert config["data"]["MIGRATE_ON_START"] == "false"
 

@@ -1,19 +1,33 @@
 """Cheap tier over the option matrix: every scenario renders clean, lints, type-checks, and
-contains exactly the files and dependencies of the options it turns on."""
+contains exactly the core's files and dependencies plus those its features declare
+(extensions/features.py)."""
 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from extensions.compose import API_ENVIRONMENT
+from extensions.core import CORE_DEPENDENCIES
+from extensions.features import FEATURES
 from tests.ci_checks import schema_errors, zizmor_findings
 from tests.helpers import RenderedProject, project_environment, render
-from tests.scenarios import ALL_ON, OPTION_CONTENT, SCENARIOS, options_on
+from tests.rendered_settings import settings_fields
+from tests.scenarios import (
+    ALL_ON,
+    OPTION_CONTENT,
+    SCENARIOS,
+    distribution,
+    expected_files,
+    options_on,
+)
 
 
 @pytest.fixture(scope="session")
@@ -35,10 +49,7 @@ def scenario(
 
 def _dependency_names(project: RenderedProject) -> set[str]:
     pyproject = tomllib.loads((project.path / "pyproject.toml").read_text())
-    return {
-        re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0].lower()
-        for requirement in pyproject["project"]["dependencies"]
-    }
+    return {distribution(requirement) for requirement in pyproject["project"]["dependencies"]}
 
 
 def test_renders_without_template_leftovers_and_compiles(scenario: RenderedProject) -> None:
@@ -51,21 +62,21 @@ def test_renders_without_template_leftovers_and_compiles(scenario: RenderedProje
             compile(text, str(path), "exec")
 
 
-def test_each_option_brings_exactly_its_files_and_dependencies(scenario: RenderedProject) -> None:
-    on = options_on(scenario.answers)
+def test_render_has_exactly_the_core_and_its_features_files(scenario: RenderedProject) -> None:
     files = {str(path.relative_to(scenario.path)) for path in scenario.files()}
+    expected = expected_files(scenario.answers)
+
+    assert sorted(files - expected) == [], "rendered, but neither core nor a declared file"
+    assert sorted(expected - files) == [], "declared by an enabled feature, but not rendered"
+
+
+def test_each_option_brings_exactly_its_dependencies(scenario: RenderedProject) -> None:
+    on = options_on(scenario.answers)
     dependencies = _dependency_names(scenario)
 
-    for option, (option_files, option_dependencies) in OPTION_CONTENT.items():
-        if option in on:
-            assert option_files <= files, (option, option_files - files)
-            assert option_dependencies <= dependencies, (option, option_dependencies - dependencies)
-        else:
-            assert not option_files & files, (option, option_files & files)
-            assert not option_dependencies & dependencies, (
-                option,
-                option_dependencies & dependencies,
-            )
+    assert dependencies == {distribution(r) for r in CORE_DEPENDENCIES}.union(
+        *(OPTION_CONTENT[option][1] for option in on)
+    )
 
 
 def test_lint_format_and_strict_types(
@@ -93,14 +104,57 @@ def test_lint_format_and_strict_types(
         assert result.returncode == 0, f"{command[0]}:\n{result.stdout}{result.stderr}"
 
 
+def test_keeps_its_layers(scenario: RenderedProject) -> None:
+    """No module of app/ imports a layer above its own, and no import cycle (the render's own
+    scripts/check_layers.py, which its suite and pre-commit run too)."""
+    result = subprocess.run(
+        [sys.executable, "scripts/check_layers.py"],
+        cwd=scenario.path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout
+
+
+def test_the_layer_check_names_an_upward_import(
+    default_project: RenderedProject, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(default_project.path, project, ignore=shutil.ignore_patterns(".venv"))
+    config = project / "app" / "core" / "config.py"
+    config.write_text(config.read_text() + "\nfrom app.api import deps  # noqa: E402\n")
+
+    result = subprocess.run(
+        [sys.executable, "scripts/check_layers.py"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert "app/core/config.py" in result.stdout
+    assert "core imports app.api.deps, a layer above it (api)" in result.stdout
+    assert "import cycle" in result.stdout  # deps imports the config back
+
+
 def test_env_example_documents_every_setting(scenario: RenderedProject) -> None:
-    config = (scenario.path / "app" / "core" / "config.py").read_text()
-    fields = set(re.findall(r"^    ([A-Z][A-Z0-9_]+): ", config, re.MULTILINE)) - {"ENVIRONMENT"}
+    fields = set(settings_fields(scenario.path, scenario.answers))
+    declared = {
+        setting.name
+        for feature in FEATURES
+        if feature.name in options_on(scenario.answers)
+        for setting in feature.settings
+    }
     documented = set(
         re.findall(r"^([A-Z][A-Z0-9_]+)=", (scenario.path / ".env.example").read_text(), re.M)
     )
 
     assert fields - documented == set()
+    # The table's settings are exactly the enabled integrations' fields, and they are documented.
+    assert declared <= fields
+    assert declared <= documented
 
 
 def test_compose_file_matches_the_compose_schema(scenario: RenderedProject) -> None:
@@ -113,8 +167,24 @@ def test_compose_has_the_services_the_options_need(scenario: RenderedProject) ->
     compose: dict[str, Any] = yaml.safe_load((scenario.path / "docker-compose.yml").read_text())
     on = options_on(scenario.answers)
     services = set(compose["services"])
+    added = {
+        name
+        for feature in FEATURES
+        if feature.name in on
+        for name in (*feature.compose_services, *feature.compose_processes)
+    }
 
-    assert services == {"api", "db"} | ({"redis"} & on) | ({"worker"} & on)
+    assert services == {"api", "db"} | added
+    # Processes of the service's own image run with the API's environment (less what only an
+    # HTTP server reads), and start after it.
+    api = compose["services"]["api"]
+    for feature in FEATURES:
+        for name in feature.compose_processes if feature.name in on else ():
+            process = compose["services"][name]
+            assert process["image"] == api["image"], name
+            shared = {k: v for k, v in api["environment"].items() if k not in API_ENVIRONMENT}
+            assert process["environment"] == shared, name
+            assert process["depends_on"] == {**api["depends_on"], "api": api["depends_on"]["db"]}
     if "redis" in on:
         assert compose["services"]["api"]["depends_on"]["redis"]["condition"] == "service_healthy"
         assert compose["services"]["api"]["environment"]["REDIS_URL"].startswith("redis://")

@@ -97,7 +97,7 @@ def gh_calls(log: Path) -> list[list[str]]:
 def release_with_new_dependency(template: TemplateRepo) -> None:
     opening = "CORE_DEV_DEPENDENCIES: tuple[str, ...] = (\n"
     template.edit(
-        "extensions/context.py",
+        "extensions/core.py",
         lambda text: text.replace(opening, f'{opening}    "pytest-timeout>=2.3",\n', 1),
     )
     template.release("v1.1.0")

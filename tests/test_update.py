@@ -27,7 +27,7 @@ from tests.helpers import (
     project_environment,
     tree,
 )
-from tests.scenarios import ALL_ON, MINIMAL
+from tests.scenarios import ALL_ON, MINIMAL, feature_examples
 
 CONFLICT_MARKERS = re.compile(r"^(<<<<<<<|>>>>>>>)( |$)", re.MULTILINE)
 
@@ -139,7 +139,7 @@ def release_next_version(template: TemplateRepo) -> None:
         ),
     )
     migrations = template.path / "migrations"
-    migrations.mkdir()
+    migrations.mkdir(exist_ok=True)  # the template has migrations of its own
     (migrations / "v1_1_0.py").write_text(
         '"""Rename ACCESS_TOKEN_EXPIRE_MINUTES in the user-owned .env."""\n'
         "from pathlib import Path\n"
@@ -282,20 +282,9 @@ def test_untouched_project_updates_to_exactly_a_fresh_render(
     assert_same_tree(project, fresh)
 
 
-# One answer change at a time, on top of all-off (options that need Redis bring it along).
-TOGGLES: dict[str, dict[str, Any]] = {
-    "redis": {"redis": True},
-    "cache": {"redis": True, "cache": True},
-    "rate_limit=memory": {"rate_limit": "memory"},
-    "rate_limit=redis": {"redis": True, "rate_limit": "redis"},
-    "metrics": {"metrics": True},
-    "sentry": {"sentry": True},
-    "tracing": {"tracing": True},
-    "worker": {"redis": True, "worker": "taskiq"},
-    "ci=github": {"ci": "github"},
-    "ci=gitlab": {"ci": "gitlab"},
-    "deploy=kubernetes": {"deploy": "kubernetes"},
-}
+# One answer change at a time, on top of all-off: each feature's example answers (options that
+# need Redis bring it along), from the feature table.
+TOGGLES: dict[str, dict[str, Any]] = feature_examples()
 
 
 @pytest.fixture

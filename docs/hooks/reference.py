@@ -3,9 +3,10 @@
 - ``questions.md`` from ``copier.yml``: every question with its type, default, choices, help,
   and the conditions under which it is asked or refused.
 - ``configuration.md`` from an all-on render of the template: every field of the rendered
-  ``Settings`` classes with its value in each environment, the meaning written above it in the
-  rendered ``.env.example``, the option (``extensions/context.py``) that adds it, and every other
-  environment variable the rendered service, its scripts and its compose file read.
+  settings classes (the core's in ``app/core/config.py``, each option's beside its code) with its
+  value in each environment, the meaning written above it in the rendered ``.env.example``, the
+  option (``extensions/features.py``) that adds it, and every other environment variable the
+  rendered service, its scripts and its compose file read.
 
 Neither page exists in ``docs/``: nothing can drift from the template, and nothing is
 hand-maintained. The hook never writes into the repository (the render goes to a temp dir).
@@ -30,7 +31,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 COPIER_YML = ROOT / "copier.yml"
-CONTEXT_PY = ROOT / "extensions" / "context.py"
+EXTENSIONS = ROOT / "extensions"
+CONTEXT_PY = EXTENSIONS / "context.py"
+CONFIG_PY = "app/core/config.py"
 
 QUESTIONS_PAGE = "questions.md"
 CONFIGURATION_PAGE = "configuration.md"
@@ -157,7 +160,8 @@ def questions_markdown(copier_yml: Path = COPIER_YML) -> str:
 
 
 def load_context_module() -> ModuleType:
-    """extensions/context.py, the feature table, imported from its file."""
+    """extensions/context.py imported from its file, as Copier imports it; the feature table is
+    its `features` attribute."""
     spec = importlib.util.spec_from_file_location("template_feature_table", CONTEXT_PY)
     assert spec is not None
     assert spec.loader is not None
@@ -168,19 +172,16 @@ def load_context_module() -> ModuleType:
 
 
 def all_on_answers(context: ModuleType) -> dict[str, Any]:
-    """Answers that turn on every feature that has settings; checked, not assumed."""
-    answers = {
-        "redis": True,
-        "cache": True,
-        "rate_limit": "redis",
-        "metrics": True,
-        "sentry": True,
-        "tracing": True,
-        "worker": "taskiq",
-        "ci": "github",
-    }
-    enabled = {feature.name for feature in context.enabled_features(answers)}
-    missing = [f.name for f in context.ALL_FEATURES if f.settings and f.name not in enabled]
+    """copier.yml's defaults with every feature's example answers merged in (the table's
+    `all_on`); checked: every feature that has settings is on."""
+    table = context.features
+    spec: dict[str, Any] = yaml.safe_load(COPIER_YML.read_text())
+    asked = {question for feature in table.FEATURES for question in feature.example}
+    answers: dict[str, Any] = table.all_on(
+        {name: spec[name].get("default") for name in spec if name in asked}
+    )
+    enabled = {feature.name for feature in table.enabled_features(answers)}
+    missing = [f.name for f in table.FEATURES if f.settings and f.name not in enabled]
     if missing:
         raise RuntimeError(f"docs/hooks/reference.py: all_on_answers misses {missing}")
     return answers
@@ -220,9 +221,20 @@ class SettingsClass:
     env_files: tuple[str, ...]
     fields: dict[str, Field_]
     refusals: dict[str, list[str]]
+    # Named in `require_in_production(self, ...)`: refused in production when left unset.
+    required_in_production: set[str] = field(default_factory=set)
 
 
-_BOUNDS = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<"}
+_BOUNDS = {
+    "ge": "≥",
+    "gt": ">",
+    "le": "≤",
+    "lt": "<",
+    "min_length": "length ≥",
+    "max_length": "length ≤",
+}
+# Classes whose subclasses are settings classes, before any file is read.
+SETTINGS_ROOTS = frozenset({"BaseSettings", "Settings"})
 
 
 def _module_constants(tree: ast.Module) -> dict[str, Any]:
@@ -249,7 +261,7 @@ def _message(node: ast.expr, constants: dict[str, Any]) -> str:
                 if isinstance(inner, ast.Name) and inner.id in constants:
                     parts.append(str(constants[inner.id]))
                 else:
-                    parts.append("{" + ast.unparse(inner) + "}")
+                    parts.append("…")  # the refused value, known only then
         return "".join(parts)
     return ast.unparse(node)
 
@@ -264,84 +276,94 @@ def _leading_comment(source_lines: list[str], lineno: int) -> str:
     return " ".join(comment)
 
 
-def parse_settings(config_py: Path) -> dict[str, SettingsClass]:
-    source = config_py.read_text()
-    source_lines = source.splitlines()
+def _field(
+    item: ast.AnnAssign, name: str, source_lines: list[str], constants: dict[str, Any]
+) -> Field_:
+    default: str | None = None
+    constraints: list[str] = []
+    value = item.value
+    if isinstance(value, ast.Call) and ast.unparse(value.func) == "Field":
+        for keyword in value.keywords:
+            if keyword.arg == "default":
+                default = ast.unparse(keyword.value)
+            elif keyword.arg in _BOUNDS:
+                constraints.append(f"{_BOUNDS[keyword.arg]} {ast.unparse(keyword.value)}")
+        if value.args:
+            default = ast.unparse(value.args[0])
+    elif value is not None:
+        default = ast.unparse(value)
+    if default in constants:  # a module constant, e.g. SERVICE_NAME: show its value
+        default = repr(constants[default])
+    comment = _leading_comment(source_lines, item.lineno)
+    return Field_(name, ast.unparse(item.annotation), default, constraints, comment)
+
+
+def _refusals(function: ast.FunctionDef, constants: dict[str, Any]) -> dict[str, list[str]]:
+    """Field name -> the ValueError messages of a `field_validator` of that field."""
+    validated = [
+        ast.literal_eval(arg)
+        for decorator in function.decorator_list
+        if isinstance(decorator, ast.Call) and ast.unparse(decorator.func) == "field_validator"
+        for arg in decorator.args
+    ]
+    messages = [
+        _message(raised.exc.args[0], constants)
+        for raised in ast.walk(function)
+        if isinstance(raised, ast.Raise)
+        and isinstance(raised.exc, ast.Call)
+        and ast.unparse(raised.exc.func) == "ValueError"
+        and raised.exc.args
+    ]
+    return {name: list(messages) for name in validated}
+
+
+def _required_in_production(node: ast.ClassDef) -> set[str]:
+    return {
+        arg.value
+        for call in ast.walk(node)
+        if isinstance(call, ast.Call) and ast.unparse(call.func) == "require_in_production"
+        for arg in call.args
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+    }
+
+
+def _settings_class(
+    node: ast.ClassDef, source_lines: list[str], constants: dict[str, Any]
+) -> SettingsClass:
+    cls = SettingsClass(node.name, None, (), {}, {}, _required_in_production(node))
+    for item in node.body:
+        if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+            name = item.target.id
+            if not ast.unparse(item.annotation).startswith("ClassVar"):
+                cls.fields[name] = _field(item, name, source_lines, constants)
+            elif name == "ENVIRONMENT" and isinstance(item.value, ast.Attribute):
+                attr = item.value.attr
+                cls.environment = "test" if attr == "TEST" else attr.lower()
+            elif name == "ENV_FILES" and item.value is not None:
+                cls.env_files = tuple(ast.literal_eval(item.value))
+        elif isinstance(item, ast.FunctionDef):
+            for name, messages in _refusals(item, constants).items():
+                cls.refusals.setdefault(name, []).extend(messages)
+    return cls
+
+
+def parse_settings(
+    path: Path, known: frozenset[str] = SETTINGS_ROOTS, imported: dict[str, Any] | None = None
+) -> dict[str, SettingsClass]:
+    """The settings classes a module defines: those with a base in `known`, or defined above
+    it in the same module. Fields, their bounds and comments, validators' refusals, the
+    environment and dotenv files of an environment's rules. `imported`: constants of the
+    modules it imports from (e.g. app.core.config's SERVICE_NAME)."""
+    source = path.read_text()
     tree = ast.parse(source)
-    constants = _module_constants(tree)
+    constants = {**(imported or {}), **_module_constants(tree)}
     classes: dict[str, SettingsClass] = {}
     for node in tree.body:
-        if not isinstance(node, ast.ClassDef):
-            continue
-        bases = {ast.unparse(base) for base in node.bases}
-        if not bases & {"BaseSettings", "Settings"}:
-            continue
-        environment = None
-        env_files: tuple[str, ...] = ()
-        fields: dict[str, Field_] = {}
-        refusals: dict[str, list[str]] = {}
-        for item in node.body:
-            if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
-                name = item.target.id
-                annotation = ast.unparse(item.annotation)
-                if annotation.startswith("ClassVar"):
-                    if name == "ENVIRONMENT" and isinstance(item.value, ast.Attribute):
-                        environment = (
-                            "test" if item.value.attr == "TEST" else item.value.attr.lower()
-                        )
-                    continue
-                default: str | None = None
-                constraints: list[str] = []
-                value = item.value
-                if (
-                    isinstance(value, ast.Call)
-                    and isinstance(value.func, ast.Name)
-                    and value.func.id == "Field"
-                ):
-                    for keyword in value.keywords:
-                        if keyword.arg == "default":
-                            default = ast.unparse(keyword.value)
-                        elif keyword.arg in _BOUNDS:
-                            constraints.append(
-                                f"{_BOUNDS[keyword.arg]} {ast.unparse(keyword.value)}"
-                            )
-                    if value.args:
-                        default = ast.unparse(value.args[0])
-                elif value is not None:
-                    default = ast.unparse(value)
-                fields[name] = Field_(
-                    name,
-                    annotation,
-                    default,
-                    constraints,
-                    _leading_comment(source_lines, item.lineno),
-                )
-            elif isinstance(item, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == "model_config" for t in item.targets
-            ):
-                for keyword in getattr(item.value, "keywords", []):
-                    if keyword.arg == "env_file":
-                        files = ast.literal_eval(keyword.value)
-                        env_files = (files,) if isinstance(files, str) else tuple(files)
-            elif isinstance(item, ast.FunctionDef):
-                validated = [
-                    ast.literal_eval(arg)
-                    for decorator in item.decorator_list
-                    if isinstance(decorator, ast.Call)
-                    and ast.unparse(decorator.func) == "field_validator"
-                    for arg in decorator.args
-                ]
-                messages = [
-                    _message(raised.exc.args[0], constants)
-                    for raised in ast.walk(item)
-                    if isinstance(raised, ast.Raise)
-                    and isinstance(raised.exc, ast.Call)
-                    and ast.unparse(raised.exc.func) == "ValueError"
-                    and raised.exc.args
-                ]
-                for name in validated:
-                    refusals.setdefault(name, []).extend(messages)
-        classes[node.name] = SettingsClass(node.name, environment, env_files, fields, refusals)
+        bases = (
+            {ast.unparse(base) for base in node.bases} if isinstance(node, ast.ClassDef) else set()
+        )
+        if isinstance(node, ast.ClassDef) and bases & (known | set(classes)):
+            classes[node.name] = _settings_class(node, source.splitlines(), constants)
     return classes
 
 
@@ -430,56 +452,104 @@ def _python_value(source: str | None) -> str:
     return _code(value)
 
 
-def configuration_markdown(project: Path, context: ModuleType) -> str:
-    classes = parse_settings(project / "app" / "core" / "config.py")
-    base = classes["Settings"]
-    by_environment = {c.environment: c for c in classes.values() if c.environment}
-    missing = [env for env in ENVIRONMENTS if env not in by_environment]
+@dataclass
+class ProjectSettings:
+    """The settings classes of a render: the core's and each enabled option's."""
+
+    core: SettingsClass  # `Settings` in app/core/config.py
+    rules: dict[str, SettingsClass]  # environment -> its rules class
+    options: list[tuple[Any, SettingsClass]]  # (Feature, its settings class), table order
+
+    def declaring(self, name: str) -> SettingsClass:
+        for cls in (self.core, *(cls for _, cls in self.options)):
+            if name in cls.fields:
+                return cls
+        raise KeyError(name)
+
+    def all_classes(self) -> list[SettingsClass]:
+        return [self.core, *self.rules.values(), *(cls for _, cls in self.options)]
+
+
+def project_settings(project: Path, context: ModuleType) -> ProjectSettings:
+    """Parse a render's settings classes, checking each option's class declares exactly the
+    variables its Feature lists (those documented in .env.example and deployments)."""
+    core = parse_settings(project / CONFIG_PY)
+    core_constants = _module_constants(ast.parse((project / CONFIG_PY).read_text()))
+    rules = {cls.environment: cls for cls in core.values() if cls.environment}
+    missing = [env for env in ENVIRONMENTS if env not in rules]
     if missing:
-        raise RuntimeError(f"no settings class for {missing} in the rendered config.py")
+        raise RuntimeError(f"no rules class for {missing} in the rendered {CONFIG_PY}")
+    table = context.features
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    known = set(SETTINGS_ROOTS) | set(core)
+    options: list[tuple[Any, SettingsClass]] = []
+    for feature in table.enabled_features(answers):
+        if not feature.settings_class:
+            continue
+        module, name = feature.settings_class.split(":", 1)
+        path = next(p for p in table.module_files(module) if (project / p).is_file())
+        cls = parse_settings(project / path, frozenset(known), core_constants)[name]
+        known.add(name)
+        listed = [setting.name for setting in feature.settings]
+        if sorted(cls.fields) != sorted(listed):
+            raise RuntimeError(
+                f"{feature.settings_class} declares {sorted(cls.fields)}, "
+                f"extensions/features.py lists {sorted(listed)}"
+            )
+        options.append((feature, cls))
+    return ProjectSettings(core["Settings"], rules, options)
+
+
+def _refused(name: str, messages: list[str]) -> str:
+    return " or ".join(f"“{name} {message}”" for message in dict.fromkeys(messages))
+
+
+def configuration_markdown(project: Path, context: ModuleType) -> str:
+    settings = project_settings(project, context)
+    by_environment = settings.rules
     _, docs = parse_dotenv(project / ".env.example")
-    feature_of = {
-        setting.name: feature for feature in context.ALL_FEATURES for setting in feature.settings
-    }
     test_values = {
         setting.name: setting.test_value
-        for feature in context.ALL_FEATURES
+        for feature, _ in settings.options
         for setting in feature.settings
         if setting.test_value is not None
     }
+    production_required = set().union(*(c.required_in_production for c in settings.all_classes()))
 
     def value_in(environment: str, name: str) -> str:
         cls = by_environment[environment]
-        declared = cls.fields.get(name, base.fields[name])
+        declared = cls.fields.get(name, settings.declaring(name).fields[name])
+        default = declared.default
+        if environment == "production" and name in production_required:
+            default = None  # the class refuses production settings that leave it unset
         shipped = [
             (env_file, value)
             for env_file in cls.env_files
             if (value := parse_dotenv(project / env_file)[0].get(name))
         ]
-        if shipped and (declared.default is not None or environment != "production"):
+        if shipped and (default is not None or environment != "production"):
             env_file, value = shipped[-1]  # the later dotenv file wins
             text = f"{_code(value)} (`{env_file}`)"
         else:
-            text = _python_value(declared.default)
+            text = _python_value(default)
             if shipped:
                 text += f"; `{shipped[-1][0]}` ships the placeholder {_code(shipped[-1][1])}"
-        refusals = [*base.refusals.get(name, []), *cls.refusals.get(name, [])]
-        if refusals and cls is not base:
-            text += "; refused with " + " or ".join(
-                f"“{name} {message}”" for message in dict.fromkeys(refusals)
-            )
+        if cls.refusals.get(name):
+            text += "; refused with " + _refused(name, cls.refusals[name])
         if environment == "test" and name in test_values:
             text += f"; the generated suite sets {_code(test_values[name])}"
         return text
 
     def row(name: str) -> str:
-        declared = base.fields[name]
+        declared = settings.declaring(name).fields[name]
         kind = declared.annotation + (
             " (" + ", ".join(declared.constraints) + ")" if declared.constraints else ""
         )
         meaning = docs.get(name) or declared.comment
         if not meaning:
             raise RuntimeError(f"{name} has no comment above it in the rendered .env.example")
+        if refusals := settings.declaring(name).refusals.get(name):  # in every environment
+            meaning = f"{meaning.rstrip('.')}. Refused with {_refused(name, refusals)}."
         cells = [_code(name), _code(kind), *(value_in(env, name) for env in ENVIRONMENTS)]
         return "| " + " | ".join(_cell(c) for c in [*cells, meaning]) + " |"
 
@@ -487,18 +557,19 @@ def configuration_markdown(project: Path, context: ModuleType) -> str:
         "| variable | type | development | production | test | meaning |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
-    core = [name for name in base.fields if name not in feature_of]
     lines = [
         "# Configuration reference",
         "",
         "<!-- Generated at build time by docs/hooks/reference.py from an all-on render. -->",
         "",
         "Generated when the site is built, from a render of the template with every option on:",
-        "the fields of `app/core/config.py` (types, bounds, the default of each environment's",
-        "settings class and the dotenv file it reads), the comment above each variable in",
-        "`.env.example`, and the option of `extensions/context.py` that adds it.",
+        "the fields of `app/core/config.py` and of each option's settings class beside its code",
+        "(types, bounds, the default under each environment's rules and the dotenv files they",
+        "read), the comment above each variable in `.env.example`, and the option of",
+        "`extensions/features.py` that adds it. `app/bootstrap/settings.py` joins them all into",
+        "the one settings object of the service.",
         "",
-        "`ENVIRONMENT` (read from the process environment only) picks the settings class:",
+        "`ENVIRONMENT` (read from the process environment only) picks the rules laid over it:",
         ", ".join(
             f"`{env}` → `{by_environment[env].name}`"
             + (
@@ -515,34 +586,26 @@ def configuration_markdown(project: Path, context: ModuleType) -> str:
         "## Core settings (every service)",
         "",
         *header,
-        *(row(name) for name in core),
+        *(row(name) for name in settings.core.fields),
     ]
-    for feature in context.ALL_FEATURES:
-        names = [s.name for s in feature.settings if s.name in base.fields]
-        if not names:
-            continue
+    for feature, cls in settings.options:
         lines += [
             "",
             f"## `{feature.name}` option",
             "",
-            f"{feature.summary}.",
+            f"{feature.summary}; `{feature.settings_class}`.",
             "",
             *header,
-            *(row(name) for name in names),
+            *(row(name) for name in cls.fields),
         ]
-    declared_only = (
-        set(base.fields) - set(core) - {s.name for f in context.ALL_FEATURES for s in f.settings}
-    )
-    if declared_only:
-        raise RuntimeError(f"settings in no section: {sorted(declared_only)}")
-    settings_names = {name for cls in classes.values() for name in cls.fields} | {"ENVIRONMENT"}
-    others = process_variables(project, settings_names - {"ENVIRONMENT"})
+    settings_names = {name for cls in settings.all_classes() for name in cls.fields}
+    others = process_variables(project, settings_names)
     lines += [
         "",
         "## Other environment variables",
         "",
-        "Read by scripts, the compose file, the tests or a library rather than by `Settings`",
-        "(found by scanning the render for `os.environ`, `env(...)` and `${...}`).",
+        "Read by scripts, the compose file, the tests or a library rather than by the settings",
+        "classes (found by scanning the render for `os.environ`, `env(...)` and `${...}`).",
         "",
         "| variable | read by | default |",
         "| --- | --- | --- |",
@@ -568,7 +631,7 @@ def _configuration_cached(stamp: tuple[float, ...]) -> str:
 
 
 def _sources_stamp() -> tuple[float, ...]:
-    paths = [COPIER_YML, CONTEXT_PY, *sorted((ROOT / "template").rglob("*"))]
+    paths = [COPIER_YML, *sorted(EXTENSIONS.glob("*.py")), *sorted((ROOT / "template").rglob("*"))]
     return tuple(p.stat().st_mtime for p in paths if p.is_file())
 
 

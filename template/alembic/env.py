@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import app.models  # noqa: F401 - registers every table on the metadata
-from app.core.config import ConfigurationError, get_settings
+from app.core.config import ConfigurationError, Settings, load_settings, selected_environment
 from app.core.logging import setup_logging
 from app.db.base import Base, UTCDateTime
 
@@ -35,7 +35,7 @@ def database_url() -> str:
     if explicit:
         return explicit
     try:
-        return get_settings().DATABASE_URL
+        return load_settings(selected_environment(), Settings).DATABASE_URL
     except ConfigurationError as error:
         raise SystemExit(f"configuration error: {error}") from None
 

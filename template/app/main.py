@@ -1,17 +1,22 @@
-"""Application factory: settings, logging, middleware, routers and error handlers."""
+"""The application: settings, logging, middleware, routers and error handlers put together.
+
+With app/bootstrap/ (settings, lifespan, the integrations list, gunicorn) this is the one place
+that knows every layer; nothing under app/ imports it.
+"""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from app.api import API_V1_PREFIX
 from app.api.docs import DOCS_PATHS, install_docs
 from app.api.routes import api_router
 from app.api.routes.health import router as health_router
-from app.core.config import ConfigurationError, Settings, get_settings
-from app.core.integrations import ENABLED as INTEGRATIONS
-from app.core.lifespan import LifespanHook, lifespan
+from app.bootstrap.integrations import ENABLED as INTEGRATIONS
+from app.bootstrap.lifespan import lifespan
+from app.bootstrap.settings import AppSettings, get_settings
+from app.core.config import API_V1_PREFIX, ConfigurationError
+from app.core.hooks import LifespanHook
 from app.core.logging import setup_logging
 from app.middleware.access_log import AccessLogMiddleware
 from app.middleware.body_limit import BodySizeLimitMiddleware
@@ -30,7 +35,7 @@ def operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: AppSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
     setup_logging(settings.LOG_LEVEL)
     docs = settings.DOCS_ENABLED

@@ -19,8 +19,8 @@ fi
 
 if [ "${WEB_CONCURRENCY:-1}" -gt 1 ]; then
     # Several processes: gunicorn supervises uvicorn workers (restarts one that dies, stops them
-    # gracefully). The same host, port, proxy and shutdown settings: app/core/gunicorn_conf.py.
-    exec python -m gunicorn app.main:app --config python:app.core.gunicorn_conf
+    # gracefully). The same host, port, proxy and shutdown settings: app/bootstrap/gunicorn_conf.py.
+    exec python -m gunicorn app.main:app --config python:app.bootstrap.gunicorn_conf
 fi
 
 # One process. `--workers 1` explicitly: uvicorn would otherwise read WEB_CONCURRENCY itself.

@@ -30,7 +30,7 @@ from sqlalchemy import make_url, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from app.core.config import TestingSettings
+from app.bootstrap.settings import AppSettings, TestingSettings
 from app.core.logging import build_handler
 from app.db.base import Base
 from app.db.session import create_engine
@@ -82,12 +82,12 @@ async def database_factory(
 
 
 @pytest.fixture(scope="session")
-async def settings(database_factory: DatabaseFactory) -> TestingSettings:
+async def settings(database_factory: DatabaseFactory) -> AppSettings:
     return TestingSettings(DATABASE_URL=await database_factory())
 
 
 @pytest.fixture(scope="session")
-async def migrated_engine(settings: TestingSettings) -> AsyncIterator[AsyncEngine]:
+async def migrated_engine(settings: AppSettings) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(settings)
     async with engine.begin() as connection:
         await connection.run_sync(upgrade_to_head)
@@ -118,7 +118,7 @@ def json_log() -> Iterator[io.StringIO]:
 
 
 @pytest.fixture
-async def app(settings: TestingSettings, migrated_engine: AsyncEngine) -> AsyncIterator[FastAPI]:
+async def app(settings: AppSettings, migrated_engine: AsyncEngine) -> AsyncIterator[FastAPI]:
     async with started_app(settings) as application:
         yield application
 

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy.engine import Connection
 
-from app.core.config import TestingSettings
+from app.bootstrap.settings import AppSettings
 from app.main import create_app
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +33,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 @asynccontextmanager
-async def started_app(settings: TestingSettings) -> AsyncIterator[FastAPI]:
+async def started_app(settings: AppSettings) -> AsyncIterator[FastAPI]:
     """The app with its lifespan running, as uvicorn would run it."""
     application = create_app(settings)
     async with application.router.lifespan_context(application):

@@ -1,1 +1,1 @@
-API_V1_PREFIX = "/api/v1"
+"""The HTTP layer: routes (routes/), their dependencies (deps.py) and the offline docs pages."""

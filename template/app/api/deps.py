@@ -1,41 +1,63 @@
-"""Route dependencies: typed aliases, services wired to the request, and the current user."""
+"""Route dependencies: the process-wide resources the lifespan built (app/bootstrap/), typed
+aliases for them, services wired to the request, and the current user.
+
+The providers are `async def`: FastAPI runs a plain `def` dependency in a worker thread, and
+that hand-off would cost more than the dependency itself on every request.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Annotated
+from collections.abc import AsyncIterator, Mapping
+from typing import Annotated, cast
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.api import API_V1_PREFIX
-from app.core.config import Settings
-from app.core.dependencies import (
-    get_app_settings,
-    get_db_session,
-    get_health_checks,
-    get_identity_service,
-    get_password_hasher,
-    get_read_session,
-    get_row_reader,
-)
+from app.core.config import API_V1_PREFIX, Settings
 from app.core.security import PasswordHasher
 from app.db.reads import RowReader
+from app.db.session import session_scope
 from app.services.auth_service import AuthenticationError, AuthService
 from app.services.health_service import HealthCheck
-from app.services.identity_service import AuthenticatedUser
+from app.services.identity_service import AuthenticatedUser, IdentityService
 from app.services.user_service import UserService
 
 logger = logging.getLogger(__name__)
+
+
+async def get_app_settings(request: Request) -> Settings:
+    return cast(Settings, request.app.state.settings)
+
+
+async def get_password_hasher(request: Request) -> PasswordHasher:
+    return cast(PasswordHasher, request.app.state.password_hasher)
+
+
+async def get_row_reader(request: Request) -> RowReader:
+    return cast(RowReader, request.app.state.row_reader)
+
+
+async def get_identity_service(request: Request) -> IdentityService:
+    return cast(IdentityService, request.app.state.identity_service)
+
+
+async def get_health_checks(request: Request) -> Mapping[str, HealthCheck]:
+    return cast(Mapping[str, HealthCheck], request.app.state.health_checks)
+
+
+async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A unit of work: committed when the route returns, rolled back when it raises."""
+    factory = cast(async_sessionmaker[AsyncSession], request.app.state.session_factory)
+    async with session_scope(factory) as session:
+        yield session
+
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 # scope="function": commit (or roll back) before the response is sent, so a failed commit
 # is reported to the client instead of after a success status went out.
 SessionDep = Annotated[AsyncSession, Depends(get_db_session, scope="function")]
-# Reads only: one round trip per query, no transaction (see app/db/session.py).
-ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 RowReaderDep = Annotated[RowReader, Depends(get_row_reader)]
 HasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
 HealthChecksDep = Annotated[Mapping[str, HealthCheck], Depends(get_health_checks)]

@@ -115,7 +115,8 @@ class AccessTokenVerifier:
 
 
 class PasswordHasher:
-    """Argon2id hashing off the event loop: one hash costs ~100 ms of CPU at the defaults."""
+    """Argon2id hashing off the event loop: a hash is deliberately costly CPU and memory, so it
+    runs in a worker thread, and at most `concurrency` at once bound the memory it holds."""
 
     def __init__(
         self, *, time_cost: int, memory_cost_kib: int, parallelism: int, concurrency: int = 2

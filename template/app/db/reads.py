@@ -82,8 +82,9 @@ class RowReader:
             return None if found is None else dict(found._mapping)
         sql, names, defaults = self._compile(statement)
         # The pooled connection itself, without the Connection facade engine.connect() builds
-        # around it (about 25 µs of CPU per read): checkout and check-in run the pool's events
-        # (app/db/session.py's closed-connection check) and reset, as for any other checkout.
+        # around it (measured in the template's docs/benchmarks.md): checkout and check-in run
+        # the pool's events (app/db/session.py's closed-connection check) and reset, as for any
+        # other checkout.
         pooled = await self._engine.raw_connection()
         try:
             driver = cast(asyncpg.Connection, pooled.driver_connection)

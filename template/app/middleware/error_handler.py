@@ -1,4 +1,5 @@
-"""Every error leaves as JSON carrying the request id; stack traces go to the log only.
+"""Every error leaves as JSON carrying the request id (app/core/errors.py); stack traces go to
+the log only.
 
 Validation errors list the fields at fault but never the values submitted (passwords!).
 """
@@ -6,7 +7,6 @@ Validation errors list the fields at fault but never the values submitted (passw
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request, status
@@ -16,7 +16,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.request_context import request_id_var
+from app.core.errors import error_response, handle_dependency_unavailable
 from app.schemas.error import ErrorResponse
 
 logger = logging.getLogger(__name__)
@@ -41,16 +41,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def error_response(
-    status_code: int, detail: Any, headers: Mapping[str, str] | None = None
-) -> JSONResponse:
-    return JSONResponse(
-        status_code=status_code,
-        content={"detail": detail, "request_id": request_id_var.get()},
-        headers=dict(headers) if headers else None,
-    )
-
-
 def sanitize_validation_errors(errors: Any) -> list[dict[str, Any]]:
     """Keep where and why a field failed; drop the submitted input and its context."""
     return [
@@ -73,20 +63,6 @@ async def handle_http_error(_request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, StarletteHTTPException):  # registered for that type only
         raise exc
     return error_response(exc.status_code, exc.detail, exc.headers)
-
-
-def service_unavailable_response() -> JSONResponse:
-    """503 with Retry-After: the request was fine, a backing service is not reachable now."""
-    return error_response(
-        status.HTTP_503_SERVICE_UNAVAILABLE,
-        "Service temporarily unavailable",
-        {"Retry-After": "5"},
-    )
-
-
-async def handle_dependency_unavailable(_request: Request, exc: Exception) -> JSONResponse:
-    logger.error("dependency unavailable: %s", type(exc).__name__, exc_info=exc)
-    return service_unavailable_response()
 
 
 def install_exception_handlers(app: FastAPI) -> None:

@@ -23,8 +23,8 @@ _USER_BY_ID = select(User.id, User.email, User.username, User.is_active, User.cr
 class AuthenticatedUser:
     """A snapshot of the caller taken when the request was authenticated.
 
-    Not attached to any session: a route that changes the user loads it in its own unit of work
-    (UserService.get_by_id) by this id.
+    Not attached to any session: a route that changes the user loads it by this id in its own
+    unit of work (the request's transactional session).
     """
 
     id: uuid.UUID

@@ -21,9 +21,6 @@ class UserService:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def get_by_id(self, user_id: uuid.UUID) -> User | None:
-        return await self._session.get(User, user_id)
-
     async def set_password_hash(self, user_id: uuid.UUID, hashed_password: str) -> None:
         await self._session.execute(
             update(User).where(User.id == user_id).values(hashed_password=hashed_password)
@@ -41,7 +38,8 @@ class UserService:
             raise UserAlreadyExistsError("email" if taken.email == email else "username")
 
     async def create(self, *, email: str, username: str, hashed_password: str) -> User:
-        await self.ensure_available(email=email, username=username)
+        """Insert a user; the caller checked `ensure_available` first (before hashing), and the
+        unique constraints catch a registration that raced it."""
         user = User(email=email, username=username, hashed_password=hashed_password)
         self._session.add(user)
         try:

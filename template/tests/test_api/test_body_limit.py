@@ -5,18 +5,18 @@ from collections.abc import AsyncIterator
 from httpx import AsyncClient
 from starlette.types import Message
 
-from app.core.config import TestingSettings
+from app.bootstrap.settings import AppSettings
 from app.middleware.body_limit import BodySizeLimitMiddleware
 from tests.support import client_for, started_app, user_payload
 
 LIMIT = 2048
 
 
-def limited(settings: TestingSettings) -> TestingSettings:
+def limited(settings: AppSettings) -> AppSettings:
     return settings.model_copy(update={"MAX_REQUEST_BODY_BYTES": LIMIT})
 
 
-async def test_a_declared_oversized_body_is_refused_with_413(settings: TestingSettings) -> None:
+async def test_a_declared_oversized_body_is_refused_with_413(settings: AppSettings) -> None:
     async with started_app(limited(settings)) as app, client_for(app) as client:
         response = await client.post(
             "/api/v1/auth/register",
@@ -30,7 +30,7 @@ async def test_a_declared_oversized_body_is_refused_with_413(settings: TestingSe
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
-async def test_a_streamed_oversized_body_is_cut_off_with_413(settings: TestingSettings) -> None:
+async def test_a_streamed_oversized_body_is_cut_off_with_413(settings: AppSettings) -> None:
     async def chunks() -> AsyncIterator[bytes]:
         for _ in range(10):
             yield b" " * 512
@@ -82,7 +82,7 @@ async def test_every_operation_documents_the_errors_it_may_return(client: AsyncC
             assert {"400", "413", "429", "500", "503"} <= documented, (method, path)
 
 
-async def test_docs_and_schema_can_be_turned_off(settings: TestingSettings) -> None:
+async def test_docs_and_schema_can_be_turned_off(settings: AppSettings) -> None:
     hidden = settings.model_copy(update={"DOCS_ENABLED": False})
     async with started_app(hidden) as app, client_for(app) as client:
         paths = ("/docs", "/redoc", "/openapi.json")

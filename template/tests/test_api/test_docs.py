@@ -11,7 +11,7 @@ import pytest
 from httpx import AsyncClient
 
 from app.api.docs import DOCS_ASSETS_PATH
-from app.core.config import ProductionSettings, TestingSettings
+from app.bootstrap.settings import AppSettings, ProductionSettings
 from tests.support import client_for, started_app
 
 PAGES = ("/docs", "/redoc", "/docs/oauth2-redirect")
@@ -95,7 +95,7 @@ async def test_the_schema_leaves_out_the_docs_routes(client: AsyncClient) -> Non
 
 
 async def test_docs_and_their_assets_are_off_by_default_in_production(
-    settings: TestingSettings,
+    settings: AppSettings,
 ) -> None:
     assert ProductionSettings.model_fields["DOCS_ENABLED"].default is False
     hidden = settings.model_copy(update={"DOCS_ENABLED": False})

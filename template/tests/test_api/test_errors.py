@@ -6,7 +6,7 @@ import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from app.core.config import TestingSettings
+from app.bootstrap.settings import AppSettings
 from tests.support import (
     PASSWORD,
     UNREACHABLE_DATABASE_URL,
@@ -91,7 +91,7 @@ async def test_security_headers_are_on_validation_errors(client: AsyncClient) ->
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
-async def test_hsts_is_sent_when_enabled(settings: TestingSettings) -> None:
+async def test_hsts_is_sent_when_enabled(settings: AppSettings) -> None:
     with_hsts = settings.model_copy(update={"HSTS_ENABLED": True})
     async with started_app(with_hsts) as app, client_for(app) as client:
         response = await client.get("/health")
@@ -99,7 +99,7 @@ async def test_hsts_is_sent_when_enabled(settings: TestingSettings) -> None:
     assert response.headers["strict-transport-security"].startswith("max-age=")
 
 
-async def test_cors_allows_only_configured_origins(settings: TestingSettings) -> None:
+async def test_cors_allows_only_configured_origins(settings: AppSettings) -> None:
     configured = settings.model_copy(update={"ALLOWED_ORIGINS": ["https://app.example.com"]})
     async with started_app(configured) as app, client_for(app) as client:
         allowed = await client.get("/health", headers={"Origin": "https://app.example.com"})
@@ -125,7 +125,7 @@ async def test_requests_without_origin_skip_cors_but_still_vary_on_it(client: As
     assert response.headers["vary"] == "Origin"
 
 
-async def test_database_outage_on_a_route_is_a_503_json(settings: TestingSettings) -> None:
+async def test_database_outage_on_a_route_is_a_503_json(settings: AppSettings) -> None:
     broken = settings.model_copy(update={"DATABASE_URL": UNREACHABLE_DATABASE_URL})
     async with started_app(broken) as app, client_for(app) as client:
         response = await client.post(

@@ -5,8 +5,8 @@ import asyncio
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from app.core.config import TestingSettings
-from app.core.dependencies import get_health_checks
+from app.api.deps import get_health_checks
+from app.bootstrap.settings import TestingSettings
 from tests.support import UNREACHABLE_DATABASE_URL, client_for, started_app
 
 

@@ -12,7 +12,7 @@ from httpx import AsyncClient
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.core.config import TestingSettings
+from app.bootstrap.settings import AppSettings
 from app.models.user import User
 from tests.support import PASSWORD
 
@@ -46,7 +46,7 @@ async def test_me_returns_the_current_user(
     assert response.json() == registered_user
 
 
-def _forged_headers(settings: TestingSettings, user_id: str) -> dict[str, dict[str, str]]:
+def _forged_headers(settings: AppSettings, user_id: str) -> dict[str, dict[str, str]]:
     key = settings.SECRET_KEY.get_secret_value()
 
     def bearer(token: str) -> dict[str, str]:
@@ -111,7 +111,7 @@ FAILURES = [
 @pytest.mark.parametrize("failure", FAILURES)
 async def test_every_authentication_failure_is_401_with_www_authenticate(
     client: AsyncClient,
-    settings: TestingSettings,
+    settings: AppSettings,
     registered_user: dict[str, Any],
     failure: str,
 ) -> None:

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from app.core.config import TestingSettings
+from app.bootstrap.settings import AppSettings
 from app.core.security import PasswordHasher
 from tests.support import PASSWORD, client_for, started_app, user_payload
 
@@ -31,7 +31,7 @@ class SlowHasher(PasswordHasher):
     reason="SQLite has no sized pool; the suite's PostgreSQL run covers it",
 )
 async def test_logins_waiting_for_argon2_hold_no_database_connection(
-    settings: TestingSettings,
+    settings: AppSettings,
 ) -> None:
     # One connection, and a wait shorter than the logins' hashing put end to end: a login that
     # kept its connection while hashing would make the others (and every other request) 503.

@@ -20,7 +20,7 @@ import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from app.core.config import TestingSettings
+from app.bootstrap.settings import AppSettings
 from app.core.security import PasswordHasher
 from tests.support import PASSWORD, client_for, started_app, user_payload
 
@@ -63,7 +63,7 @@ async def _login_times(client: AsyncClient) -> tuple[list[float], list[float]]:
 
 
 @pytest.fixture
-async def timed_app(settings: TestingSettings) -> AsyncIterator[FastAPI]:
+async def timed_app(settings: AppSettings) -> AsyncIterator[FastAPI]:
     async with started_app(settings.model_copy(update=TIMED_HASHING)) as app:
         async with client_for(app) as client:
             registered = await client.post("/api/v1/auth/register", json=user_payload())

@@ -6,7 +6,7 @@ from alembic import command
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from app.core.config import TestingSettings
+from app.bootstrap.settings import TestingSettings
 from app.db.base import Base
 from app.db.session import create_engine
 from tests.support import DatabaseFactory, alembic_config

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import bindparam, func, insert, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.core.config import TestingSettings
+from app.bootstrap.settings import AppSettings
 from app.db.reads import DatabaseUnavailableError, RowReader
 from app.db.session import create_engine
 from app.models.user import User
@@ -26,9 +26,7 @@ _KILL_OWN_CONNECTION = select(func.pg_terminate_backend(func.pg_backend_pid()).l
 
 
 @pytest.fixture
-async def engine(
-    settings: TestingSettings, migrated_engine: AsyncEngine
-) -> AsyncIterator[AsyncEngine]:
+async def engine(settings: AppSettings, migrated_engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
     """A private engine, so dropping its connections cannot disturb other tests."""
     private = create_engine(settings)
     yield private

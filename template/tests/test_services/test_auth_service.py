@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.core.config import TestingSettings
+from app.bootstrap.settings import AppSettings
 from app.core.security import PasswordHasher
 from app.db.reads import RowReader
 from app.db.session import create_session_factory, session_scope
@@ -49,7 +49,7 @@ def reader(migrated_engine: AsyncEngine) -> RowReader:
 
 @pytest.fixture
 def auth(
-    session: AsyncSession, reader: RowReader, hasher: CountingHasher, settings: TestingSettings
+    session: AsyncSession, reader: RowReader, hasher: CountingHasher, settings: AppSettings
 ) -> AuthService:
     return AuthService(UserService(session), reader, hasher, settings)
 
@@ -102,7 +102,7 @@ async def test_every_login_path_costs_exactly_one_argon2_verification(
 
 
 async def test_login_upgrades_a_hash_made_with_weaker_parameters(
-    session: AsyncSession, reader: RowReader, settings: TestingSettings
+    session: AsyncSession, reader: RowReader, settings: AppSettings
 ) -> None:
     weak = PasswordHasher(time_cost=1, memory_cost_kib=1024, parallelism=1)
     strong = PasswordHasher(time_cost=2, memory_cost_kib=1024, parallelism=1)

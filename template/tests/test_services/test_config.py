@@ -1,15 +1,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
 import pytest
+from pydantic import model_validator
 
+from app.bootstrap.settings import AppSettings, DevelopmentSettings, ProductionSettings
 from app.core.config import (
     ConfigurationError,
-    DevelopmentSettings,
     Environment,
-    ProductionSettings,
+    Settings,
     load_settings,
+    require_in_production,
+    settings_for,
 )
 from tests.support import PROJECT_ROOT
 
@@ -44,7 +48,7 @@ def production_environment(clean_environment: pytest.MonkeyPatch) -> pytest.Monk
 
 
 def test_valid_production_settings_load(production_environment: pytest.MonkeyPatch) -> None:
-    settings = load_settings("production")
+    settings = load_settings("production", AppSettings)
 
     assert isinstance(settings, ProductionSettings)
     assert settings.DATABASE_URL == "postgresql+asyncpg://app:pw@db:5432/app"
@@ -76,7 +80,7 @@ def test_production_refuses_to_start_naming_the_variable(
         production_environment.setenv(variable, value)
 
     with pytest.raises(ConfigurationError) as raised:
-        load_settings("production")
+        load_settings("production", AppSettings)
 
     message = str(raised.value)
     assert reason in message
@@ -92,7 +96,7 @@ def test_shipped_production_dotenv_is_refused(
     clean_environment.chdir(PROJECT_ROOT)
 
     with pytest.raises(ConfigurationError) as raised:
-        load_settings("production")
+        load_settings("production", AppSettings)
 
     message = str(raised.value)
     for variable in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_ORIGINS"):
@@ -102,7 +106,7 @@ def test_shipped_production_dotenv_is_refused(
 def test_development_defaults_to_embedded_sqlite(clean_environment: pytest.MonkeyPatch) -> None:
     clean_environment.setenv("SECRET_KEY", "dev")
 
-    settings = load_settings("development")
+    settings = load_settings("development", AppSettings)
 
     assert isinstance(settings, DevelopmentSettings)
     assert settings.DATABASE_URL == "sqlite+aiosqlite:///./dev.db"
@@ -113,14 +117,14 @@ def test_development_defaults_to_embedded_sqlite(clean_environment: pytest.Monke
 def test_development_reads_its_dotenv_file(clean_environment: pytest.MonkeyPatch) -> None:
     clean_environment.chdir(PROJECT_ROOT)
 
-    settings = load_settings("Development")
+    settings = load_settings("Development", AppSettings)
 
     assert settings.SECRET_KEY.get_secret_value().startswith("development-only")
 
 
 def test_unknown_environment_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="ENVIRONMENT must be one of"):
-        load_settings("staging")
+        load_settings("staging", AppSettings)
 
 
 def test_the_secret_never_appears_in_a_configuration_error(
@@ -130,7 +134,52 @@ def test_the_secret_never_appears_in_a_configuration_error(
     production_environment.setenv("ACCESS_TOKEN_EXPIRE_MINUTES", "not-a-number")
 
     with pytest.raises(ConfigurationError) as raised:
-        load_settings("production")
+        load_settings("production", AppSettings)
 
     assert "tiny-but-secret" not in str(raised.value)
     assert "ACCESS_TOKEN_EXPIRE_MINUTES" in str(raised.value)
+
+
+def test_the_core_settings_load_alone_with_the_same_rules(
+    production_environment: pytest.MonkeyPatch,
+) -> None:
+    """Migrations read only the core's settings: an integration's variables are not needed."""
+    settings = load_settings("production", Settings)
+
+    assert settings.ENVIRONMENT is Environment.PRODUCTION
+    assert settings.DOCS_ENABLED is False
+    assert set(type(settings).model_fields) == set(Settings.model_fields)
+
+
+class GatewaySettings(Settings):
+    """An integration's settings, as app/integrations/ declares them."""
+
+    GATEWAY_URL: str = "http://127.0.0.1:9000"
+
+    @model_validator(mode="after")
+    def name_the_gateway_in_production(self) -> Self:
+        require_in_production(self, "GATEWAY_URL")
+        return self
+
+
+def test_an_integration_requirement_is_named_in_production(
+    production_environment: pytest.MonkeyPatch,
+) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings("production", GatewaySettings)
+    assert str(raised.value) == "invalid production configuration: GATEWAY_URL is required"
+
+    production_environment.setenv("GATEWAY_URL", "https://gateway.internal")
+    assert load_settings("production", GatewaySettings).GATEWAY_URL == "https://gateway.internal"
+    production_environment.delenv("GATEWAY_URL")
+    assert load_settings("development", GatewaySettings).GATEWAY_URL == "http://127.0.0.1:9000"
+
+
+def test_an_environment_class_is_built_once_and_keeps_the_rules_first() -> None:
+    production = settings_for(Environment.PRODUCTION, GatewaySettings)
+
+    assert settings_for(Environment.PRODUCTION, GatewaySettings) is production
+    assert issubclass(production, GatewaySettings)
+    assert production.ENVIRONMENT is Environment.PRODUCTION
+    assert production.model_fields["DOCS_ENABLED"].default is False
+    assert ProductionSettings.model_fields["DOCS_ENABLED"].default is False

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.core.config import TestingSettings
+from app.bootstrap.settings import AppSettings
 from app.core.security import AccessTokenVerifier, PasswordHasher, create_access_token
 from app.db.reads import RowReader
 from app.db.session import create_session_factory, session_scope
@@ -22,7 +22,7 @@ NEW_USER = UserCreate(email="who@example.com", username="who-am-i", password=PAS
 
 
 @pytest.fixture
-def identity(migrated_engine: AsyncEngine, settings: TestingSettings) -> IdentityService:
+def identity(migrated_engine: AsyncEngine, settings: AppSettings) -> IdentityService:
     return IdentityService(
         RowReader(migrated_engine, concurrency=2, wait_seconds=5),
         AccessTokenVerifier(secret_key=settings.SECRET_KEY.get_secret_value(), cache_size=16),
@@ -30,14 +30,14 @@ def identity(migrated_engine: AsyncEngine, settings: TestingSettings) -> Identit
 
 
 @pytest.fixture
-async def user(migrated_engine: AsyncEngine, settings: TestingSettings) -> User:
+async def user(migrated_engine: AsyncEngine, settings: AppSettings) -> User:
     hasher = PasswordHasher(time_cost=1, memory_cost_kib=1024, parallelism=1)
     async with session_scope(create_session_factory(migrated_engine)) as session:
         reader = RowReader(migrated_engine, concurrency=2, wait_seconds=5)
         return await AuthService(UserService(session), reader, hasher, settings).register(NEW_USER)
 
 
-def token_for(subject: str, settings: TestingSettings, minutes: int = 5) -> str:
+def token_for(subject: str, settings: AppSettings, minutes: int = 5) -> str:
     return create_access_token(
         subject,
         secret_key=settings.SECRET_KEY.get_secret_value(),
@@ -46,7 +46,7 @@ def token_for(subject: str, settings: TestingSettings, minutes: int = 5) -> str:
 
 
 async def test_token_resolves_to_a_snapshot_of_its_user(
-    identity: IdentityService, user: User, settings: TestingSettings
+    identity: IdentityService, user: User, settings: AppSettings
 ) -> None:
     caller = await identity.user_from_token(token_for(str(user.id), settings))
 
@@ -62,7 +62,7 @@ async def test_token_resolves_to_a_snapshot_of_its_user(
 
 
 async def test_token_of_a_deleted_user_is_refused(
-    identity: IdentityService, user: User, settings: TestingSettings, migrated_engine: AsyncEngine
+    identity: IdentityService, user: User, settings: AppSettings, migrated_engine: AsyncEngine
 ) -> None:
     token = token_for(str(user.id), settings)
     async with session_scope(create_session_factory(migrated_engine)) as session:
@@ -73,7 +73,7 @@ async def test_token_of_a_deleted_user_is_refused(
 
 
 async def test_token_of_a_deactivated_user_is_refused(
-    identity: IdentityService, user: User, settings: TestingSettings, migrated_engine: AsyncEngine
+    identity: IdentityService, user: User, settings: AppSettings, migrated_engine: AsyncEngine
 ) -> None:
     async with migrated_engine.begin() as connection:
         await connection.execute(update(User).where(User.id == user.id).values(is_active=False))
@@ -83,7 +83,7 @@ async def test_token_of_a_deactivated_user_is_refused(
 
 
 async def test_a_remembered_token_loses_access_with_its_user(
-    identity: IdentityService, user: User, settings: TestingSettings, migrated_engine: AsyncEngine
+    identity: IdentityService, user: User, settings: AppSettings, migrated_engine: AsyncEngine
 ) -> None:
     # The token's verdict may be remembered; the user is read on every request all the same.
     token = token_for(str(user.id), settings)
@@ -111,7 +111,7 @@ async def test_a_remembered_token_loses_access_with_its_user(
 )
 async def test_bad_tokens_are_refused_before_any_lookup(
     identity: IdentityService,
-    settings: TestingSettings,
+    settings: AppSettings,
     subject: str,
     secret_key: str | None,
     minutes: int,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import gc
 
-from app.core.config import TestingSettings
+from app.bootstrap.settings import AppSettings
 from tests.support import started_app
 
 
-async def test_startup_objects_are_frozen_while_the_app_runs(settings: TestingSettings) -> None:
+async def test_startup_objects_are_frozen_while_the_app_runs(settings: AppSettings) -> None:
     assert gc.get_freeze_count() == 0
 
     async with started_app(settings):

@@ -21,17 +21,11 @@ async def _create(users: UserService, name: str = "alice") -> uuid.UUID:
     return user.id
 
 
-async def test_users_are_found_by_id(users: UserService) -> None:
-    user_id = await _create(users)
+async def test_created_users_are_stored(users: UserService) -> None:
+    user = await users.create(email="alice@example.com", username="alice", hashed_password="h")
 
-    found = await users.get_by_id(user_id)
-
-    assert found is not None
-    assert found.id == user_id
-
-
-async def test_unknown_users_are_none(users: UserService) -> None:
-    assert await users.get_by_id(uuid.uuid4()) is None
+    assert isinstance(user.id, uuid.UUID)
+    assert user.username == "alice"
 
 
 @pytest.mark.parametrize(
@@ -44,22 +38,17 @@ async def test_taken_email_or_username_is_refused(
     await _create(users)
 
     with pytest.raises(UserAlreadyExistsError) as raised:
-        await users.create(email=email, username=username, hashed_password="h")
+        await users.ensure_available(email=email, username=username)
 
     assert raised.value.field == field
 
 
-async def test_a_lost_race_is_reported_as_a_duplicate(
-    migrated_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_lost_race_is_reported_as_a_duplicate(migrated_engine: AsyncEngine) -> None:
+    """Both registrations passed the availability check; the second insert loses."""
     factory = create_session_factory(migrated_engine)
     async with session_scope(factory) as session:
         await UserService(session).create(email="r@example.com", username="r", hashed_password="h")
 
-    async def nothing_taken(self: UserService, *, email: str, username: str) -> None:
-        return None
-
-    monkeypatch.setattr(UserService, "ensure_available", nothing_taken)
     async with factory() as racing_session:
         with pytest.raises(UserAlreadyExistsError):
             await UserService(racing_session).create(

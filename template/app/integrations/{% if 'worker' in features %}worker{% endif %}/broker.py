@@ -1,7 +1,8 @@
 """The task broker, shared by the API (which enqueues) and the worker (which executes).
 
 Built at import from the environment's settings, because the worker process imports it by name:
-`taskiq worker app.worker.broker:broker app.worker.tasks`.
+`taskiq worker app.integrations.worker.broker:broker app.integrations.worker.tasks`. The
+worker process loads only the settings the broker needs (WorkerSettings).
 """
 
 from __future__ import annotations
@@ -9,13 +10,14 @@ from __future__ import annotations
 from taskiq import AsyncBroker
 from taskiq_redis import RedisAsyncResultBackend, RedisStreamBroker
 
-from app.core.config import ConfigurationError, Settings, get_settings
-from app.core.redis_client import redis_key
+from app.core.config import ConfigurationError, load_settings, selected_environment
+from app.integrations.redis import redis_key
+from app.integrations.worker.settings import WorkerSettings
 
 RESULT_TTL_SECONDS = 3600
 
 
-def create_broker(settings: Settings) -> AsyncBroker:
+def create_broker(settings: WorkerSettings) -> AsyncBroker:
     # A stream with a consumer group: a task a worker took but did not acknowledge (it crashed)
     # is delivered again, unlike a plain list queue.
     stream = RedisStreamBroker(
@@ -32,6 +34,6 @@ def create_broker(settings: Settings) -> AsyncBroker:
 
 
 try:
-    broker = create_broker(get_settings())
+    broker = create_broker(load_settings(selected_environment(), WorkerSettings))
 except ConfigurationError as error:
     raise SystemExit(f"configuration error: {error}") from None

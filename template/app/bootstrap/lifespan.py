@@ -1,32 +1,26 @@
 """Startup and shutdown: create the process-wide resources and release them.
 
 Optional integrations add their own resources through lifespan hooks (see
-app/core/integrations.py); they start after the core and stop before it.
+app/bootstrap/integrations.py); they start after the core and stop before it.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
 
 from fastapi import FastAPI
 
 from app.core.config import Settings
+from app.core.hooks import LifespanHook
 from app.core.security import AccessTokenVerifier, PasswordHasher
 from app.db.reads import RowReader
-from app.db.session import (
-    create_engine,
-    create_read_session_factory,
-    create_session_factory,
-    ping_database,
-)
+from app.db.session import create_engine, create_session_factory, ping_database
 from app.services.health_service import HealthCheck
 from app.services.identity_service import IdentityService
-
-LifespanHook = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +40,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
-    app.state.read_session_factory = create_read_session_factory(engine)
     app.state.password_hasher = hasher
     reader = RowReader(
         engine,
@@ -78,8 +71,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def freeze_startup_objects() -> None:
     """Keep what startup built (modules, the app, pools) out of the cyclic garbage collector's
     scans. It lives as long as the process, yet every full collection, which a steady flow of
-    requests triggers again and again, would walk all of it: frozen, /users/me served about 15%
-    more requests and /health about 8% more in the benchmark (docs/benchmarks.md). No collection
-    first: it would cost every start (tests start the app once per test), and the little garbage
-    startup leaves is reclaimed at shutdown, when the lifespan unfreezes everything."""
+    requests triggers again and again, would walk all of it (the gain is measured in
+    docs/benchmarks.md). No collection first: it would cost every start (tests start the app
+    once per test), and the little garbage startup leaves is reclaimed at shutdown, when the
+    lifespan unfreezes everything."""
     gc.freeze()

@@ -8,13 +8,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from taskiq.exceptions import SendTaskError
 
-from app.core.config import Settings
-from app.core.lifespan import LifespanHook
-from app.middleware.error_handler import handle_dependency_unavailable
-from app.worker.broker import broker
+from app.core.errors import handle_dependency_unavailable
+from app.core.hooks import LifespanHook
+from app.integrations.worker.broker import broker
+from app.integrations.worker.settings import WorkerSettings
 
 
-def install(app: FastAPI, settings: Settings) -> LifespanHook:
+def install(app: FastAPI, settings: WorkerSettings) -> LifespanHook:
     # The queue lives in Redis: while it is down, enqueueing answers 503, not 500.
     app.add_exception_handler(SendTaskError, handle_dependency_unavailable)
     return open_broker

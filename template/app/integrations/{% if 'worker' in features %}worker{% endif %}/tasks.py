@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from app.integrations.worker.broker import broker
 from app.services.notification_service import deliver, mask_address
-from app.worker.broker import broker
 
 
 @broker.task(task_name="send_notification")

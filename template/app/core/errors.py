@@ -1,0 +1,42 @@
+"""The error shape every response shares, and the helpers any layer uses to answer with it.
+
+A body is `{"detail": ..., "request_id": ...}`; a backing service that cannot be reached (the
+database, Redis, the task queue) is a 503 with Retry-After, never a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import Request, status
+from fastapi.responses import JSONResponse
+
+from app.core.request_context import request_id_var
+
+logger = logging.getLogger(__name__)
+
+
+def error_response(
+    status_code: int, detail: Any, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        status_code=status_code,
+        content={"detail": detail, "request_id": request_id_var.get()},
+        headers=dict(headers) if headers else None,
+    )
+
+
+def service_unavailable_response() -> JSONResponse:
+    """503 with Retry-After: the request was fine, a backing service is not reachable now."""
+    return error_response(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        "Service temporarily unavailable",
+        {"Retry-After": "5"},
+    )
+
+
+async def handle_dependency_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    logger.error("dependency unavailable: %s", type(exc).__name__, exc_info=exc)
+    return service_unavailable_response()
