@@ -151,11 +151,12 @@ def release_next_version(template: TemplateRepo) -> None:
     template.edit(
         "copier.yml",
         lambda text: text.replace(
-            "_migrations: []",
+            "_migrations:\n",
             "_migrations:\n"
             "  - version: v1.1.0\n"
             '    command: ["{{ _copier_python }}", '
-            '"{{ _copier_conf.src_path }}/migrations/v1_1_0.py"]',
+            '"{{ _copier_conf.src_path }}/migrations/v1_1_0.py"]\n',
+            1,
         ),
     )
     template.release("v1.1.0")
