@@ -9,7 +9,8 @@ from .features import CIService
 # Floors are the releases the generated code was checked against where it relies on their
 # behaviour (see docs/options.md): FastAPI's telemetry switch and body limit, PyJWT's required
 # claims, pwdlib's verify_and_update, redis.asyncio's aclose and timeouts, limits' redispy async
-# storage; ruff and mypy because the rendered files must pass their current format and checks.
+# storage, Alembic's `module` post-write hook (1.16.3); ruff and mypy because the rendered files
+# must pass their current format and checks.
 CORE_DEPENDENCIES: tuple[str, ...] = (
     "anyio>=4.5,<5",
     "fastapi>=0.165,<1",
@@ -20,7 +21,7 @@ CORE_DEPENDENCIES: tuple[str, ...] = (
     "email-validator>=2.2",
     "python-multipart>=0.0.20",
     "sqlalchemy[asyncio]>=2.1,<3",
-    "alembic>=1.15,<2",
+    "alembic>=1.16.3,<2",
     "asyncpg>=0.30",
     "aiosqlite>=0.21",
     "pyjwt>=2.15,<3",
