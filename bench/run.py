@@ -243,7 +243,7 @@ def _median_load(loads: list[Load]) -> Load:
 
 def migrate(project: RenderedProject, env: dict[str, str]) -> None:
     subprocess.run(
-        [str(project.path / ".venv" / "bin" / "python"), "-m", "alembic", "upgrade", "head"],
+        [str(project.path / ".venv" / "bin" / "python"), "-m", "alembic", "upgrade", "heads"],
         cwd=project.path,
         env={**project_environment(), **env},
         check=True,

@@ -10,7 +10,7 @@ the feature table (extensions/features.py), the core (core.py), compose.py and k
   ``feature_settings``: the lines of ``.env.example``; ``test_settings`` / ``test_plugins``:
   what the generated tests export and load;
 - ``integrations`` / ``integration_order``: the modules ``app/bootstrap/integrations.py`` wires;
-  ``server_hooks``: gunicorn hooks; ``api_route_modules``; ``rate_limit_backend``;
+  ``server_hooks``: gunicorn hooks; ``rate_limit_backend``;
 - ``compose``: the whole docker-compose file; ``ci_services``: services the CI jobs start;
 - ``kubernetes_*``: what ``deploy/kubernetes/`` renders;
 - ``python_image``, ``uv_image``, ``python_target``.
@@ -135,7 +135,6 @@ class ContextUpdater(ContextHook):
             integrations=integrations(ordered),
             integration_order=[f.name for f in ordered if f.integration],
             server_hooks=server_hooks(ordered),
-            api_route_modules=sorted({*core.CORE_ROUTES, *(r for f in enabled for r in f.routes)}),
             rate_limit_backend=(
                 None
                 if "rate_limit" not in names

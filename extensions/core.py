@@ -43,8 +43,6 @@ CORE_DEV_DEPENDENCIES: tuple[str, ...] = (
     "pre-commit-hooks>=5.0",
 )
 
-CORE_ROUTES: tuple[str, ...] = ("auth", "users")
-
 # Base images by digest (multi-arch indexes, Debian trixie), so a build cannot change under a
 # moving tag; Dependabot/Renovate move tag and digest together in the generated project.
 PYTHON_IMAGE_DIGESTS: dict[str, str] = {

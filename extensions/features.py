@@ -77,7 +77,7 @@ class Feature:
     # "module:Class" of its settings, joined into the app's one settings class.
     settings_class: str | None = None
     settings: tuple[Setting, ...] = ()
-    # Modules of app/api/routes/ whose `router` joins the versioned API.
+    # Modules of app/api/routes/ the feature owns (found and served like the service's own).
     routes: tuple[str, ...] = ()
     # gunicorn server hook name -> module defining a function of that name.
     server_hooks: Mapping[str, str] = field(default_factory=dict)

@@ -209,8 +209,8 @@ COMMANDS: dict[str, Run | Covered] = {
             ),
         )
     ),
-    'uv run alembic revision --autogenerate -m "add orders"': Run("test_migration_commands"),
-    "uv run alembic upgrade head": Run("test_migration_commands"),
+    'uv run scripts/new-migration.sh "add orders"': Run("test_migration_commands"),
+    "uv run alembic upgrade heads": Run("test_migration_commands"),
     "uv run alembic current": Run("test_migration_commands"),
     "uv run alembic check": Run("test_migration_commands"),
     "uv run alembic downgrade -1": Run("test_migration_commands"),
@@ -632,14 +632,17 @@ def test_migration_commands(docs_project: RenderedProject, tmp_path: Path) -> No
     versions = path / "alembic" / "versions"
     before = set(versions.glob("*.py"))
 
-    _ok(_shell(path, documented("uv run alembic upgrade head"), env))
+    _ok(_shell(path, documented("uv run alembic upgrade heads"), env))
     assert "(head)" in _ok(_shell(path, documented("uv run alembic current"), env))
     _ok(_shell(path, documented("uv run alembic check"), env))
     try:
-        _ok(_shell(path, documented('uv run alembic revision --autogenerate -m "add orders"'), env))
+        # On the service's branch, in alembic/versions/, starting it.
+        _ok(_shell(path, documented('uv run scripts/new-migration.sh "add orders"'), env))
         created = set(versions.glob("*.py")) - before
         assert len(created) == 1
-        assert "add_orders" in created.pop().name
+        written = created.pop()
+        assert "add_orders" in written.name
+        assert 'branch_labels: str | Sequence[str] | None = ("service",)' in written.read_text()
     finally:
         for extra in set(versions.glob("*.py")) - before:
             extra.unlink()
@@ -703,7 +706,7 @@ def test_backup_and_restore_commands(
     _ok(
         _shell(
             docs_project.path,
-            "uv run alembic upgrade head",
+            "uv run alembic upgrade heads",
             {**docs_project.env, "DATABASE_URL": source},
         )
     )

@@ -116,7 +116,7 @@ def test_generated_suite_passes_on_postgresql(
 
 def _alembic_round_trip(project: RenderedProject, database_url: str) -> None:
     env = {"DATABASE_URL": database_url}
-    project.uv("run", "alembic", "upgrade", "head", env=env).check()
+    project.uv("run", "alembic", "upgrade", "heads", env=env).check()
     project.uv("run", "alembic", "check", env=env).check()
     project.uv("run", "alembic", "downgrade", "base", env=env).check()
     project.uv("run", "scripts/migrate.sh", env=env).check()

@@ -211,7 +211,7 @@ def test_pods_get_exactly_the_settings_the_service_reads(deployed: RenderedProje
 
 
 def test_probes_hit_the_generated_health_routes(deployed: RenderedProject) -> None:
-    health = (deployed.path / "app/api/routes/health.py").read_text()
+    health = (deployed.path / "app/api/health.py").read_text()
     assert 'APIRouter(prefix="/health"' in health
     assert re.search(r'@router\.get\(\s*"",', health)
     assert re.search(r'@router\.get\(\s*"/detailed",', health)

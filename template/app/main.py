@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app.api.docs import DOCS_PATHS, install_docs
-from app.api.routes import api_router
-from app.api.routes.health import router as health_router
+from app.api.health import router as health_router
+from app.api.routes import versioned_router
 from app.bootstrap.integrations import ENABLED as INTEGRATIONS
 from app.bootstrap.lifespan import lifespan
 from app.bootstrap.settings import AppSettings, get_settings
@@ -58,7 +58,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     app.state.settings = settings
     install_exception_handlers(app)
     app.include_router(health_router)
-    app.include_router(api_router, prefix=API_V1_PREFIX)
+    app.include_router(versioned_router(), prefix=API_V1_PREFIX)
     if docs:
         install_docs(app)
 

@@ -14,7 +14,7 @@ for hook in scripts/start.d/*.sh; do
 done
 
 if [ "${MIGRATE_ON_START:-true}" = "true" ]; then
-    python -m alembic upgrade head
+    python -m alembic upgrade heads
 fi
 
 if [ "${WEB_CONCURRENCY:-1}" -gt 1 ]; then

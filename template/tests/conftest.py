@@ -44,8 +44,9 @@ from tests.support import (
 )
 
 
-def upgrade_to_head(connection: Connection) -> None:
-    command.upgrade(alembic_config(connection), "head")
+def upgrade_to_heads(connection: Connection) -> None:
+    """Every branch: the template's revisions and the service's own."""
+    command.upgrade(alembic_config(connection), "heads")
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +91,7 @@ async def settings(database_factory: DatabaseFactory) -> AppSettings:
 async def migrated_engine(settings: AppSettings) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(settings)
     async with engine.begin() as connection:
-        await connection.run_sync(upgrade_to_head)
+        await connection.run_sync(upgrade_to_heads)
     yield engine
     await engine.dispose()
 

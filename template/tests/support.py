@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from alembic.config import Config
@@ -22,6 +24,16 @@ PASSWORD = "SecurePass123"
 
 # Returns the URL of a new, empty database that is dropped when the test run ends.
 DatabaseFactory = Callable[[], Awaitable[str]]
+
+
+def load_script(name: str) -> ModuleType:
+    """A module of scripts/ (not a package: each script also runs on its own)."""
+    spec = importlib.util.spec_from_file_location(name, PROJECT_ROOT / "scripts" / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
-from tests.support import PROJECT_ROOT
+from tests.support import PROJECT_ROOT, load_script
 
 
 def load_checker() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "check_layers", PROJECT_ROOT / "scripts" / "check_layers.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("check_layers")
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
