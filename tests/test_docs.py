@@ -744,6 +744,8 @@ def test_probe_and_metrics_commands(docs_project: RenderedProject, tmp_path: Pat
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'dev.db'}",
         "METRICS_TOKEN": token,
         "LOG_LEVEL": "INFO",
+        # The operations page shows production's JSON line; development's default is console.
+        "LOG_FORMAT": "json",
         **_with_uv_on_path({"PATH": os.environ["PATH"]}),
     }
     start = ["bash", "-c", documented("uv run scripts/start.sh")]

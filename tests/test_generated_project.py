@@ -100,18 +100,19 @@ def test_generated_suite_passes_on_sqlite(
 def test_generated_suite_passes_on_postgresql(
     installed_project: RenderedProject, postgres_url: str, redis_url: str
 ) -> None:
+    # A prefix of this run's own, so other runs on the same server neither collide with its
+    # databases nor pass for its leftovers.
+    prefix = f"tpl_{uuid.uuid4().hex[:12]}_"
     passed, skipped = _run_generated_suite(
-        installed_project, redis_url, TEST_DATABASE_URL=postgres_url
+        installed_project, redis_url, TEST_DATABASE_URL=postgres_url, TEST_DATABASE_PREFIX=prefix
     )
 
     assert passed >= 80
     # Tests that skip on SQLite (connection loss) must all run here.
     assert skipped == 0
     with psycopg.connect(postgres_url) as connection:
-        leftovers = connection.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'test\\_%'"
-        ).fetchall()
-    assert leftovers == []
+        names = [row[0] for row in connection.execute("SELECT datname FROM pg_database")]
+    assert [name for name in names if name.startswith(prefix)] == []
 
 
 def _alembic_round_trip(project: RenderedProject, database_url: str) -> None:
@@ -180,8 +181,11 @@ def running(
 
 
 @contextmanager
-def running_service(project: RenderedProject, env: dict[str, str]) -> Iterator[str]:
-    """scripts/start.sh as a user runs it; yields the base URL and stops it with SIGTERM."""
+def running_service(
+    project: RenderedProject, env: dict[str, str], log_format: str = "json"
+) -> Iterator[str]:
+    """scripts/start.sh as a user runs it; yields the base URL and stops it with SIGTERM.
+    `log_format`: the lines it must have written (LOG_FORMAT; development's is console)."""
     port = free_port()
     with running(project, [UV, "run", "scripts/start.sh"], env, port) as service:
         base_url = f"http://127.0.0.1:{port}"
@@ -190,7 +194,7 @@ def running_service(project: RenderedProject, env: dict[str, str]) -> Iterator[s
     # SIGTERM is a graceful stop: the lifespan's shutdown ran in every worker.
     assert "Application shutdown complete." in service.output, service.output[-3000:]
     assert "Traceback" not in service.output, service.output[-6000:]
-    assert_requests_logged_once(service.output)
+    assert_requests_logged_once(service.output, log_format)
 
 
 def access_lines(output: str) -> list[dict[str, Any]]:
@@ -202,10 +206,23 @@ def access_lines(output: str) -> list[dict[str, Any]]:
     ]
 
 
-def assert_requests_logged_once(output: str) -> None:
-    """Requests were logged by the app, each once: uvicorn writes no access line of its own."""
-    assert access_lines(output), output[-3000:]
-    assert '"logger": "uvicorn.access"' not in output, output[-3000:]
+# `2026-11-25 15:04:05.123 INFO     app.access  GET /health 200  request_id=… method=GET …`
+CONSOLE_ACCESS_LINE = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} INFO     app\.access  [A-Z]+ /\S* \d{3}  "
+    r"request_id=\S+ method=",
+    re.MULTILINE,
+)
+
+
+def assert_requests_logged_once(output: str, log_format: str = "json") -> None:
+    """Requests were logged by the app in `log_format`, each once: uvicorn writes no access
+    line of its own."""
+    if log_format == "json":
+        assert access_lines(output), output[-3000:]
+    else:
+        assert CONSOLE_ACCESS_LINE.search(output), output[-3000:]
+        assert not access_lines(output), output[-3000:]
+    assert "uvicorn.access" not in output, output[-3000:]
 
 
 def _register_and_login(client: httpx.Client) -> str:
@@ -278,7 +295,9 @@ def test_service_serves_in_development_on_embedded_sqlite(
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'dev.db'}", "REDIS_URL": redis_url}
     with (
         redis_namespace(redis_url) as prefix,
-        running_service(installed_project, {**env, "REDIS_KEY_PREFIX": prefix}) as base_url,
+        running_service(
+            installed_project, {**env, "REDIS_KEY_PREFIX": prefix}, log_format="console"
+        ) as base_url,
         httpx.Client(base_url=base_url, timeout=10) as client,
     ):
         _probe_core(client, {"database"} | ({"redis"} & on))

@@ -2,12 +2,18 @@
 
 Tests hand in an open connection through `config.attributes["connection"]` so migrations can
 run inside an event loop that is already running.
+
+Log records ("Running upgrade ...") go to standard error, in the service's LOG_FORMAT: standard
+output carries what a command prints as its result (`upgrade --sql` scripts, `current`,
+`history`), which is piped or redirected into files.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sys
+from functools import cache
 from typing import Any, Literal
 
 from alembic import context
@@ -17,16 +23,23 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import app.models  # noqa: F401 - registers every table on the metadata
-from app.core.config import ConfigurationError, Settings, load_settings, selected_environment
+from app.core.config import Settings, load_settings_or_exit
 from app.core.logging import setup_logging
 from app.db.base import Base, UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata
 
+
+@cache
+def app_settings() -> Settings:
+    return load_settings_or_exit(Settings)
+
+
 if config.attributes.get("configure_logger", True):
-    # The same JSON lines as the service, so `scripts/start.sh` logs one format.
-    setup_logging("INFO")
+    # The service's format, so `scripts/start.sh` logs one; INFO whatever LOG_LEVEL says, so
+    # every run shows the revisions it applied.
+    setup_logging("INFO", app_settings().LOG_FORMAT, stream=sys.stderr)
     logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 
 
@@ -34,10 +47,7 @@ def database_url() -> str:
     explicit = config.get_main_option("sqlalchemy.url")
     if explicit:
         return explicit
-    try:
-        return load_settings(selected_environment(), Settings).DATABASE_URL
-    except ConfigurationError as error:
-        raise SystemExit(f"configuration error: {error}") from None
+    return app_settings().DATABASE_URL
 
 
 def render_item(type_: str, obj: Any, _context: AutogenContext) -> str | Literal[False]:

@@ -37,7 +37,7 @@ def operation_id(route: APIRoute) -> str:
 
 def create_app(settings: AppSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    setup_logging(settings.LOG_LEVEL)
+    setup_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
     docs = settings.DOCS_ENABLED
     app = FastAPI(
         title=settings.PROJECT_NAME,

@@ -1,7 +1,8 @@
 """Fixtures: an isolated database per run, the app started on it, and an HTTP client.
 
 Runs on a SQLite file by default. With TEST_DATABASE_URL pointing at a PostgreSQL server, each
-run creates its own database there and drops it at the end.
+run creates its own databases there, named TEST_DATABASE_PREFIX (default `test_`) and random
+hex, and drops them at the end.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ pytest_plugins = PYTEST_PLUGINS
 
 import io
 import logging
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -35,13 +35,24 @@ from app.core.logging import build_handler
 from app.db.base import Base
 from app.db.session import create_engine
 from tests.support import (
+    DATABASE_PREFIX_VARIABLE,
     PASSWORD,
     DatabaseFactory,
     alembic_config,
     client_for,
+    database_prefix,
+    new_database_name,
     started_app,
     user_payload,
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A bad prefix stops the run before the first test, in one line.
+    try:
+        database_prefix(os.environ.get(DATABASE_PREFIX_VARIABLE))
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
 
 
 def upgrade_to_heads(connection: Connection) -> None:
@@ -55,6 +66,7 @@ async def database_factory(
 ) -> AsyncIterator[DatabaseFactory]:
     """Creates empty databases on demand; every one is dropped when the run ends."""
     server_url = os.environ.get("TEST_DATABASE_URL")
+    prefix = database_prefix(os.environ.get(DATABASE_PREFIX_VARIABLE))
     created: list[str] = []
     admin: AsyncEngine | None = None
     if server_url:
@@ -67,7 +79,7 @@ async def database_factory(
         if admin is None:
             path = tmp_path_factory.mktemp("db") / "test.db"
             return f"sqlite+aiosqlite:///{path}"
-        name = f"test_{uuid.uuid4().hex[:16]}"
+        name = new_database_name(prefix)
         async with admin.connect() as connection:
             await connection.execute(text(f'CREATE DATABASE "{name}"'))
         created.append(name)

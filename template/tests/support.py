@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import re
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,6 +26,36 @@ PASSWORD = "SecurePass123"
 
 # Returns the URL of a new, empty database that is dropped when the test run ends.
 DatabaseFactory = Callable[[], Awaitable[str]]
+
+# The names of the databases a run creates on TEST_DATABASE_URL's server: the prefix, then
+# random hex, so runs sharing a server never collide and leftovers are easy to find.
+DATABASE_PREFIX_VARIABLE = "TEST_DATABASE_PREFIX"
+DEFAULT_DATABASE_PREFIX = "test_"
+_DATABASE_SUFFIX_LENGTH = 16
+# PostgreSQL keeps 63 bytes of a name (NAMEDATALEN - 1) and cuts the rest silently.
+_MAX_DATABASE_NAME_LENGTH = 63
+MAX_DATABASE_PREFIX_LENGTH = _MAX_DATABASE_NAME_LENGTH - _DATABASE_SUFFIX_LENGTH
+# What PostgreSQL takes unquoted and unchanged, so `psql -c 'DROP DATABASE <name>'` works too.
+_PLAIN_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def database_prefix(value: str | None) -> str:
+    """The prefix of the test databases' names: `value` (TEST_DATABASE_PREFIX), or `test_` when
+    it is unset or empty (as the settings treat an empty variable)."""
+    if not value:
+        return DEFAULT_DATABASE_PREFIX
+    if not _PLAIN_IDENTIFIER.fullmatch(value) or len(value) > MAX_DATABASE_PREFIX_LENGTH:
+        raise ValueError(
+            f"{DATABASE_PREFIX_VARIABLE}={value!r} is not a usable database name prefix: use 1 to "
+            f"{MAX_DATABASE_PREFIX_LENGTH} lowercase letters, digits and underscores, starting "
+            "with a letter or an underscore (e.g. ci_test_)"
+        )
+    return value
+
+
+def new_database_name(prefix: str) -> str:
+    """A name no other run uses: the prefix and random hex."""
+    return f"{prefix}{uuid.uuid4().hex[:_DATABASE_SUFFIX_LENGTH]}"
 
 
 def load_script(name: str) -> ModuleType:

@@ -1,8 +1,13 @@
-"""One JSON object per log line, with the request id, for the app, uvicorn and gunicorn alike.
+"""One log line per record, with the request id, for the app, uvicorn and gunicorn alike.
+
+LOG_FORMAT picks the line: `json` (production's default) is one JSON object for a log store to
+parse; `console` (development's default) is the same fields as text a person reads:
+
+    2026-11-25 15:04:05.123 INFO     app.access  GET /health 200  request_id=5f0c… status=200
 
 Every request writes a log line (app/middleware/access_log.py), so a record's cost is part of
-every response's: the formatter below builds one dict and makes one `json.dumps` call, and the
-standard library skips the caller, thread and process lookups that no line prints.
+every response's: each formatter makes one pass over the record, and the standard library skips
+the caller, thread and process lookups that no line prints.
 """
 
 from __future__ import annotations
@@ -12,11 +17,11 @@ import logging
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from app.core.request_context import request_id_var
 
-_HANDLER_NAME = "app-json"
+_HANDLER_NAME = "app-log"
 _SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "gunicorn", "gunicorn.error", "gunicorn.access")
 # Replaced by the app's own access line (method, path, status, duration, request id).
 _SERVER_ACCESS_LOGGER = "uvicorn.access"
@@ -33,6 +38,8 @@ _RECORD_ATTRIBUTES = frozenset(
         "color_message",  # uvicorn's ANSI-coloured copy of the message
     }
 )
+
+LogFormat = Literal["json", "console"]
 
 RecordEnricher = Callable[[logging.LogRecord], None]
 _enrichers: list[RecordEnricher] = []
@@ -72,21 +79,73 @@ class JsonLineFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
-def build_handler(stream: TextIO | None = None) -> logging.Handler:
+class ConsoleLineFormatter(logging.Formatter):
+    """`<local time> <LEVEL> <logger>  <message>  request_id=… <key>=<value>…` on one line,
+    then the traceback, if any, on the lines below it. No colours: the line reads the same in a
+    terminal, a file and a CI log."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        # Local time: a person reads it beside a wall clock (the JSON line has UTC, for machines).
+        written = datetime.fromtimestamp(record.created, UTC).astimezone()
+        request_id = getattr(record, "request_id", None)
+        fields = [] if request_id is None else [f"request_id={_console_value(request_id)}"]
+        fields += [
+            f"{key}={_console_value(value)}"
+            for key, value in record.__dict__.items()
+            if key not in _RECORD_ATTRIBUTES
+        ]
+        line = (
+            f"{written:%Y-%m-%d %H:%M:%S}.{written.microsecond // 1000:03d} "
+            f"{record.levelname:<8} {record.name}  {record.getMessage()}"
+        )
+        if fields:
+            line += "  " + " ".join(fields)
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        elif record.exc_text:
+            line += "\n" + record.exc_text
+        if record.stack_info:
+            line += "\n" + self.formatStack(record.stack_info)
+        return line
+
+
+def _console_value(value: object) -> str:
+    """A value as `key=value` shows it: bare when it is one word, quoted (JSON) when a space,
+    quote, `=` or line break would make the line ambiguous."""
+    if isinstance(value, str):
+        if value and not any(char.isspace() or char in '"=' for char in value):
+            return value
+        return json.dumps(value, ensure_ascii=False)
+    if value is None or isinstance(value, bool | int | float):
+        return json.dumps(value)
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(value, default=str, ensure_ascii=False)
+    return _console_value(str(value))
+
+
+_FORMATTERS: dict[LogFormat, type[logging.Formatter]] = {
+    "json": JsonLineFormatter,
+    "console": ConsoleLineFormatter,
+}
+
+
+def build_handler(stream: TextIO | None = None, log_format: LogFormat = "json") -> logging.Handler:
+    """A handler writing `log_format` lines to `stream` (standard output when None)."""
     handler: logging.StreamHandler[TextIO] = logging.StreamHandler(stream or sys.stdout)
     handler.addFilter(RequestContextFilter())
-    handler.setFormatter(JsonLineFormatter())
+    handler.setFormatter(_FORMATTERS[log_format]())
     return handler
 
 
 def add_record_enricher(enrich: RecordEnricher) -> None:
-    """Let `enrich` add fields (e.g. trace ids) to every record the JSON handlers write."""
+    """Let `enrich` add fields (e.g. trace ids) to every record the service's handlers write."""
     if enrich not in _enrichers:
         _enrichers.append(enrich)
 
 
-def setup_logging(level: str) -> None:
-    """Install the JSON handler on the root logger; safe to call more than once."""
+def setup_logging(level: str, log_format: LogFormat, stream: TextIO | None = None) -> None:
+    """Install the service's handler (`log_format` lines on `stream`, standard output when
+    None) on the root logger; safe to call more than once."""
     # No line prints the calling function, thread or process: don't look them up for each record
     # (the standard library's documented switches; the caller lookup walks the stack).
     logging._srcfile = None
@@ -97,7 +156,7 @@ def setup_logging(level: str) -> None:
     for handler in list(root.handlers):
         if handler.get_name() == _HANDLER_NAME:
             root.removeHandler(handler)
-    handler = build_handler()
+    handler = build_handler(stream, log_format)
     handler.set_name(_HANDLER_NAME)
     root.addHandler(handler)
     root.setLevel(level)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from app.core.logging import setup_logging
-from tests.support import log_records
+from app.bootstrap.settings import AppSettings
+from app.core.logging import LogFormat, setup_logging
+from tests.support import client_for, log_records, started_app
 
 
 def access_lines(stream: io.StringIO) -> list[dict[str, object]]:
@@ -88,7 +90,43 @@ def test_uvicorn_has_nowhere_to_write_its_own_access_line() -> None:
     uvicorn_access.addHandler(logging.NullHandler())
     uvicorn_access.propagate = True
 
-    setup_logging("INFO")
+    setup_logging("INFO", "json")
 
     assert not uvicorn_access.hasHandlers()
     assert logging.getLogger("uvicorn.error").hasHandlers()
+
+
+@pytest.fixture
+def service_logging_restored(settings: AppSettings) -> Iterator[None]:
+    """Afterwards, the service's handler writes where the other tests' apps write again, not to
+    the output a test captured (closed when that test ends). Listed before `capsys` in a test's
+    fixtures, so this is undone after it."""
+    level = logging.getLogger().level
+    yield
+    setup_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
+    logging.getLogger().setLevel(level)
+
+
+@pytest.mark.usefixtures("migrated_engine", "service_logging_restored")
+@pytest.mark.parametrize("log_format", ["console", "json"])
+async def test_the_service_writes_its_access_line_in_the_configured_format(
+    settings: AppSettings, capsys: pytest.CaptureFixture[str], log_format: LogFormat
+) -> None:
+    configured = settings.model_copy(update={"LOG_FORMAT": log_format, "LOG_LEVEL": "INFO"})
+    async with started_app(configured) as application, client_for(application) as client:
+        response = await client.get("/health", headers={"X-Request-ID": "req-9"})
+
+    assert response.status_code == 200
+    # What the service's own handler wrote to standard output (httpx logs its request too).
+    [line] = [line for line in capsys.readouterr().out.splitlines() if "app.access" in line]
+    if log_format == "console":
+        assert re.fullmatch(
+            r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} INFO     app\.access  GET /health 200  "
+            r"request_id=req-9 method=GET path=/health status=200 duration_ms=\d+\.\d+ "
+            r"client=127\.0\.0\.1",
+            line,
+        ), line
+    else:
+        record = json.loads(line)
+        assert (record["logger"], record["message"]) == ("app.access", "GET /health 200")
+        assert record["request_id"] == "req-9"

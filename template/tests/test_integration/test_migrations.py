@@ -3,21 +3,30 @@
 Every revision is applied one at a time (each upgrade on its own), then everything is undone down
 to base, then applied again: a downgrade that leaves something behind (a PostgreSQL enum type, an
 index) makes the second upgrade fail. Each branch, the template's and the service's, has one head.
+The command line keeps its log on standard error.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
+import anyio
+import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from app.bootstrap.settings import TestingSettings
+from app.core.logging import LogFormat
 from app.db.base import Base
 from app.db.session import create_engine
-from tests.support import DatabaseFactory, alembic_config, load_script
+from tests.support import PROJECT_ROOT, DatabaseFactory, alembic_config, load_script
 
 
 def _enum_types(connection: Connection) -> set[str]:
@@ -88,3 +97,59 @@ def test_template_revisions_never_build_on_the_services() -> None:
 
     assert template_head is not None
     assert branches.ancestors(script, [template_head]).isdisjoint(service)
+
+
+async def alembic_cli(
+    database_url: str, *arguments: str, log_format: LogFormat = "json"
+) -> subprocess.CompletedProcess[str]:
+    """`python -m alembic <arguments>`, as scripts/migrate.sh runs it, on `database_url`."""
+    finished = await anyio.run_process(
+        [sys.executable, "-m", "alembic", *arguments],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DATABASE_URL": database_url, "LOG_FORMAT": log_format},
+        check=False,
+    )
+    return subprocess.CompletedProcess(
+        finished.args, finished.returncode, finished.stdout.decode(), finished.stderr.decode()
+    )
+
+
+def logged_messages(stderr: str, log_format: LogFormat) -> list[str]:
+    """The messages of the log lines on standard error; fails on any line that is not one."""
+    if log_format == "json":
+        return [json.loads(line)["message"] for line in stderr.splitlines()]
+    console_line = re.compile(r"\S+ \S+ INFO     alembic\.runtime\.migration  (.*)")
+    matches = [console_line.fullmatch(line) for line in stderr.splitlines()]
+    assert all(matches), stderr
+    return [match[1] for match in matches if match]
+
+
+@pytest.mark.parametrize("log_format", ["json", "console"])
+async def test_the_command_line_logs_on_stderr_in_the_service_format(
+    database_factory: DatabaseFactory, log_format: LogFormat
+) -> None:
+    database_url = await database_factory()
+
+    upgrade = await alembic_cli(database_url, "upgrade", "heads", log_format=log_format)
+    current = await alembic_cli(database_url, "current", log_format=log_format)
+
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert upgrade.stdout == ""
+    applied = [m for m in logged_messages(upgrade.stderr, log_format) if "Running upgrade" in m]
+    assert applied, upgrade.stderr
+    assert applied[0].startswith("Running upgrade  -> ")
+    # A command's result stays on standard output, alone.
+    assert current.returncode == 0, current.stderr
+    assert current.stdout.strip().endswith("(head)")
+    assert "Running upgrade" not in current.stderr
+
+
+async def test_an_offline_sql_script_on_stdout_carries_no_log_line(
+    database_factory: DatabaseFactory,
+) -> None:
+    script = await alembic_cli(await database_factory(), "upgrade", "heads", "--sql")
+
+    assert script.returncode == 0, script.stderr
+    assert "CREATE TABLE users" in script.stdout
+    assert "Running upgrade" in script.stderr
+    assert not [line for line in script.stdout.splitlines() if line.startswith("{")]

@@ -25,6 +25,7 @@ SETTINGS_VARIABLES = (
     "DOCS_ENABLED",
     "HSTS_ENABLED",
     "LOG_LEVEL",
+    "LOG_FORMAT",
 )
 
 
@@ -120,6 +121,31 @@ def test_development_reads_its_dotenv_file(clean_environment: pytest.MonkeyPatch
     settings = load_settings("Development", AppSettings)
 
     assert settings.SECRET_KEY.get_secret_value().startswith("development-only")
+
+
+def test_logs_are_for_people_in_development_and_for_log_stores_elsewhere(
+    production_environment: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings("development", AppSettings).LOG_FORMAT == "console"
+    assert load_settings("production", AppSettings).LOG_FORMAT == "json"
+    assert load_settings("test", AppSettings).LOG_FORMAT == "json"
+
+    production_environment.setenv("LOG_FORMAT", "console")
+    assert load_settings("production", AppSettings).LOG_FORMAT == "console"
+
+
+@pytest.mark.parametrize("value", ["text", "JSON", "pretty"])
+def test_an_unknown_log_format_is_refused_naming_the_choices(
+    production_environment: pytest.MonkeyPatch, value: str
+) -> None:
+    production_environment.setenv("LOG_FORMAT", value)
+
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings("production", AppSettings)
+
+    assert str(raised.value) == (
+        "invalid production configuration: LOG_FORMAT input should be 'json' or 'console'"
+    )
 
 
 def test_unknown_environment_is_refused() -> None:
