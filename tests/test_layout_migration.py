@@ -107,6 +107,11 @@ def test_a_from_import_mixing_names_that_stay_and_names_that_move_is_split() -> 
             "from app.schemas.error import ErrorResponse",
         ),
         ("from app.core.lifespan import LifespanHook", "from app.core.hooks import LifespanHook"),
+        ("from app.models import User", "from app.models.user import User"),
+        (
+            "from app.api.routes.health import router",
+            "from app.api.health import router",
+        ),
         ("from app.core.lifespan import lifespan", "from app.bootstrap.lifespan import lifespan"),
         (
             "from app.middleware.rate_limit_storage import storage",
