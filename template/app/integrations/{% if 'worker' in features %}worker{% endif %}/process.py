@@ -18,8 +18,10 @@ import asyncio
 import importlib
 import logging
 import signal
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
+from typing import Any
 
 from taskiq.receiver import Receiver
 
@@ -32,6 +34,8 @@ from app.integrations.worker.settings import WorkerSettings
 # Modules that define tasks: importing one registers its tasks on the broker.
 TASK_MODULES = ("app.integrations.worker.tasks",)
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# After the grace period, how often a cancellation that has not taken effect is made again.
+RECANCEL_INTERVAL_SECONDS = 0.5
 # After the grace period, cancelled tasks record their result and the broker drops its
 # connections; each step is quick, and a Redis that stopped answering holds it no longer than this.
 CLEANUP_TIMEOUT_SECONDS = 2.0
@@ -61,12 +65,42 @@ async def consume(settings: WorkerSettings, stop: asyncio.Event) -> None:
                 "tasks": sorted(broker.get_all_tasks()),
             },
         )
-        await receiver.listen(stop)
+        await listen_until_stopped(receiver.listen, stop, settings.WORKER_SHUTDOWN_GRACE_SECONDS)
     finally:
         await _cancel_unfinished_tasks()
         executor.shutdown(wait=False, cancel_futures=True)
         await _close_broker()
     logger.info("worker stopped")
+
+
+async def listen_until_stopped(
+    listen: Callable[[asyncio.Event], Coroutine[Any, Any, None]],
+    stop: asyncio.Event,
+    grace_seconds: float,
+) -> None:
+    """`listen(stop)`, seeing to it that it returns once the grace period after `stop` is over.
+
+    On Python 3.11, asyncio.wait_for loses a cancellation that arrives just as the operation it
+    waits for completes (fixed in 3.12), and redis-py writes every command through it. When the
+    receiver cancels the broker's read to stop, that read can go on reading, and the receiver
+    waits for it for good (here: 11 of 80 reads cancelled within 10 ms of a task's end went on,
+    and a worker never stopped). So once the grace period is over, and with it the receiver's
+    wait for running tasks, a cancellation still pending is made again until it takes effect.
+    """
+    listening = asyncio.create_task(listen(stop))
+    stop_requested = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({listening, stop_requested}, return_when=asyncio.FIRST_COMPLETED)
+        if not listening.done():
+            await asyncio.wait({listening}, timeout=grace_seconds)
+        while not listening.done():
+            for task in asyncio.all_tasks():
+                if task.cancelling() and not task.done():
+                    task.cancel()
+            await asyncio.wait({listening}, timeout=RECANCEL_INTERVAL_SECONDS)
+    finally:
+        stop_requested.cancel()
+    await listening
 
 
 def _request_stop(stop: asyncio.Event, signum: signal.Signals, settings: WorkerSettings) -> None:
