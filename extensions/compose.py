@@ -44,6 +44,11 @@ DATABASE: dict[str, Any] = {
     "restart": "unless-stopped",
 }
 
+# How long `docker compose stop` waits after SIGTERM before it kills a process of the image other
+# than the API (Docker's default is 10 s): as long as Kubernetes' terminationGracePeriodSeconds in
+# deploy/kubernetes/, so e.g. the worker's tasks get their WORKER_SHUTDOWN_GRACE_SECONDS.
+PROCESS_STOP_GRACE_PERIOD = "30s"
+
 API_HEALTHCHECK: dict[str, Any] = {
     "test": ["CMD", "python", "scripts/healthcheck.py"],
     "interval": "30s",
@@ -96,6 +101,7 @@ def compose_file(features: Iterable[Feature], slug: str) -> dict[str, Any]:
                 "environment": {**PRODUCTION_ENVIRONMENT, **environment},
                 "depends_on": {**depends_on, "api": healthy},
                 "restart": "unless-stopped",
+                "stop_grace_period": PROCESS_STOP_GRACE_PERIOD,
             }
     compose: dict[str, Any] = {"name": slug, "services": services, "volumes": {"postgres_data": {}}}
     return {key: _substitute(value, slug) for key, value in compose.items()}

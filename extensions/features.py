@@ -342,16 +342,20 @@ FEATURES: tuple[Feature, ...] = (
         example={"redis": True, "worker": "taskiq"},
         files=(
             "app/integrations/worker/__init__.py",
+            "app/integrations/worker/__main__.py",
             "app/integrations/worker/settings.py",
             "app/integrations/worker/broker.py",
             "app/integrations/worker/tasks.py",
             "app/integrations/worker/client.py",
+            "app/integrations/worker/process.py",
+            "app/integrations/worker/request_id.py",
             "app/api/routes/notifications.py",
             "app/schemas/notification.py",
             "scripts/worker.sh",
             "tests/test_integration/test_worker.py",
         ),
-        dependencies=("taskiq>=0.11,<1", "taskiq-redis>=1.0,<2"),
+        # 0.12: the receiver's wait_tasks_timeout, the worker's grace period.
+        dependencies=("taskiq>=0.12,<1", "taskiq-redis>=1.0,<2"),
         integration="app.integrations.worker.client",
         after=("redis",),  # its settings extend Redis's, and its broker uses Redis
         settings_class="app.integrations.worker.settings:WorkerSettings",
@@ -360,6 +364,16 @@ FEATURES: tuple[Feature, ...] = (
                 "WORKER_QUEUE",
                 "tasks",
                 "Name of the Redis stream the worker reads (prefixed with REDIS_KEY_PREFIX)",
+            ),
+            Setting(
+                "WORKER_CONCURRENCY",
+                "100",
+                "Tasks one worker process runs at once (run more processes to use more cores)",
+            ),
+            Setting(
+                "WORKER_SHUTDOWN_GRACE_SECONDS",
+                "20",
+                "On SIGTERM, how long running tasks may take to finish before they are cancelled",
             ),
         ),
         routes=("notifications",),

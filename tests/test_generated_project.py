@@ -333,12 +333,13 @@ def test_service_serves_in_production_on_postgresql_and_redis(
 def _probe_worker(
     project: RenderedProject, client: httpx.Client, token: str, env: dict[str, str]
 ) -> None:
+    request_id = "probe-worker-request"
     with running(project, [UV, "run", "scripts/worker.sh"], env) as run:
         worker = run.process
         queued = client.post(
             "/api/v1/notifications",
             json={"subject": "Probe", "body": "Sent through the real queue."},
-            headers={"Authorization": f"Bearer {token}"},
+            headers={"Authorization": f"Bearer {token}", "X-Request-ID": request_id},
         )
         assert queued.status_code == 202, queued.text
         deadline = time.monotonic() + 60
@@ -349,6 +350,16 @@ def _probe_worker(
                 break
             delivered += line
         assert "notification delivered" in delivered, delivered[-3000:]
+        # The worker logs JSON lines like the API, with the id of the request that enqueued.
+        [delivery] = [
+            json.loads(line)
+            for line in delivered.splitlines()
+            if line.startswith("{") and "notification delivered" in line
+        ]
+        assert delivery["request_id"] == request_id, delivery
+    # `uv run` forwarded the SIGTERM: a graceful stop, status 0.
+    assert worker.returncode == 0, run.output[-3000:]
+    assert '"message": "worker stopped"' in run.output, run.output[-3000:]
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
 """The task broker, shared by the API (which enqueues) and the worker (which executes).
 
-Built at import from the environment's settings, because the worker process imports it by name:
-`taskiq worker app.integrations.worker.broker:broker app.integrations.worker.tasks`. The
-worker process loads only the settings the broker needs (WorkerSettings).
+Built at import from the environment's settings, so both sides get it by importing this module;
+the worker process (app/integrations/worker/process.py) loads only the settings it needs
+(WorkerSettings).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from taskiq_redis import RedisAsyncResultBackend, RedisStreamBroker
 
 from app.core.config import ConfigurationError, load_settings, selected_environment
 from app.integrations.redis import redis_key
+from app.integrations.worker.request_id import RequestIdLabel
 from app.integrations.worker.settings import WorkerSettings
 
 RESULT_TTL_SECONDS = 3600
@@ -30,7 +31,7 @@ def create_broker(settings: WorkerSettings) -> AsyncBroker:
         prefix_str=redis_key(settings, "results"),
         result_ex_time=RESULT_TTL_SECONDS,
     )
-    return stream.with_result_backend(results)
+    return stream.with_result_backend(results).with_middlewares(RequestIdLabel())
 
 
 try:
