@@ -133,7 +133,7 @@ async def _close_broker() -> None:
 
 def main() -> None:
     settings = load_settings(selected_environment(), WorkerSettings)
-    setup_logging(settings.LOG_LEVEL)
+    setup_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
     for module in TASK_MODULES:
         importlib.import_module(module)
     with asyncio.Runner() as runner:
