@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import re
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -46,7 +47,8 @@ from tests.helpers import (  # noqa: E402
 from tests.private_services import PrivatePostgres, PrivateRedis  # noqa: E402
 from tests.scenarios import ALL_ON  # noqa: E402
 
-SECRET_KEY = "bench-" + "k8Jq2Vx7Lm4Np9Rt3Wy6Zb1Cd5Fg0Hs8"
+# Made per run: a key written in the template's files is published, and the service refuses it.
+SECRET_KEY = secrets.token_urlsafe(48)
 PASSWORD = "SecurePass123"
 BIN = Path(sys.executable).parent
 
@@ -199,6 +201,7 @@ def service_environment(database: Database, redis: PrivateRedis) -> dict[str, st
         "REDIS_URL": redis.url,
         "REDIS_KEY_PREFIX": f"bench-{database.name}",
         "ALLOWED_ORIGINS": "https://app.example.com",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
         # Limits stay on (their cost is part of the stack) but high enough to refuse nothing.
         "RATE_LIMIT_DEFAULT": "100000000/minute",
         "RATE_LIMIT_AUTH": "100000000/minute",

@@ -20,11 +20,14 @@ PRODUCTION_ENVIRONMENT: dict[str, str] = {
     ),
     "SECRET_KEY": "${SECRET_KEY:?set SECRET_KEY to 32+ random characters}",
     "ALLOWED_ORIGINS": "${ALLOWED_ORIGINS:-http://localhost:3000}",
+    "ALLOWED_HOSTS": "${ALLOWED_HOSTS:-localhost,127.0.0.1}",
 }
-# Only the API serves HTTP.
+# Only the API serves HTTP. Its port is published as is, with no proxy in front: clients reach
+# it directly, so no forwarded header is believed (the container's own loopback only). A proxy
+# put in front names its address here (docs/operations.md, Client addresses).
 API_ENVIRONMENT: dict[str, str] = {
     "WEB_CONCURRENCY": "${WEB_CONCURRENCY:-2}",
-    "FORWARDED_ALLOW_IPS": "*",
+    "FORWARDED_ALLOW_IPS": "${FORWARDED_ALLOW_IPS:-127.0.0.1}",
 }
 
 DATABASE: dict[str, Any] = {

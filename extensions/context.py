@@ -13,7 +13,8 @@ the feature table (extensions/features.py), the core (core.py), compose.py and k
   ``server_hooks``: gunicorn hooks; ``rate_limit_backend``;
 - ``compose``: the whole docker-compose file; ``ci_services``: services the CI jobs start;
 - ``kubernetes_*``: what ``deploy/kubernetes/`` renders;
-- ``python_image``, ``uv_image``, ``python_target``.
+- ``python_image``, ``uv_image``, ``python_target``;
+- ``published_key_digests``: the keys the template's own files publish (published.py).
 """
 
 from __future__ import annotations
@@ -43,13 +44,14 @@ def _import_neighbours() -> None:
 
 
 if TYPE_CHECKING:
-    from . import compose, core, features, kubernetes
+    from . import compose, core, features, kubernetes, published
 else:
     _import_neighbours()
     compose = importlib.import_module(f"{_PACKAGE}.compose")
     core = importlib.import_module(f"{_PACKAGE}.core")
     features = importlib.import_module(f"{_PACKAGE}.features")
     kubernetes = importlib.import_module(f"{_PACKAGE}.kubernetes")
+    published = importlib.import_module(f"{_PACKAGE}.published")
 
 
 def settings_classes(ordered: list[features.Feature]) -> list[tuple[str, str]]:
@@ -156,4 +158,5 @@ class ContextUpdater(ContextHook):
             kubernetes_manifests=kubernetes.manifests(enabled),
             kubernetes_pod_annotations=kubernetes.pod_annotations(enabled),
             kubernetes_memory_volumes=kubernetes.memory_volumes(enabled),
+            published_key_digests=published.published_digests(),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -24,6 +25,11 @@ DEFAULT_PYTHON = "3.11"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 ANSWERS_FILE = ".copier-answers.yml"
+# A production SECRET_KEY made for this run: any key written in the template's files is
+# published, and generated services refuse it.
+PRODUCTION_SECRET_KEY = secrets.token_urlsafe(48)
+# What the service answers for when the tests reach it on loopback.
+PRODUCTION_ALLOWED_HOSTS = "127.0.0.1,localhost"
 # An absolute path: a `uv` found on PATH may be a pyenv shim that obeys the rendered
 # project's .python-version and fails there.
 UV = find_uv_bin()

@@ -39,6 +39,7 @@ import yaml
 
 from extensions.features import FEATURES
 from tests.helpers import (
+    PRODUCTION_SECRET_KEY,
     TEMPLATE_ROOT,
     UV,
     RenderedProject,
@@ -669,6 +670,7 @@ def test_secret_and_preflight_commands(docs_project: RenderedProject) -> None:
         "SECRET_KEY": secret,
         "DATABASE_URL": "postgresql://app:app@127.0.0.1:5432/app",
         "ALLOWED_ORIGINS": "https://app.example.com",
+        "ALLOWED_HOSTS": "api.example.com",
     }
 
     _ok(_shell(docs_project.path, preflight, complete))
@@ -1008,9 +1010,10 @@ def test_configuration_page_matches_the_settings_classes_at_runtime(
 ) -> None:
     """Independent of any parsing: pydantic itself lists the fields and which are required."""
     plausible = {
-        "SECRET_KEY": "k" * 48,
+        "SECRET_KEY": PRODUCTION_SECRET_KEY,
         "DATABASE_URL": "postgresql://app:pw@db:5432/app",
         "ALLOWED_ORIGINS": "https://app.example.com",
+        "ALLOWED_HOSTS": "api.example.com",
     } | {
         setting.name: feature.compose_environment.get(setting.name, setting.example) or "x"
         for feature in FEATURES

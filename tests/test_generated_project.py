@@ -25,6 +25,8 @@ import redis
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers import (
+    PRODUCTION_ALLOWED_HOSTS,
+    PRODUCTION_SECRET_KEY,
     UV,
     RenderedProject,
     free_port,
@@ -35,7 +37,6 @@ from tests.scenarios import options_on
 
 pytestmark = pytest.mark.deep
 
-STRONG_SECRET = "k8Jq2Vx7Lm4Np9Rt3Wy6Zb1Cd5Fg0Hs8"
 PASSWORD = "SecurePass123"
 
 
@@ -140,9 +141,10 @@ def production_environment(
     """What a production start needs, on a private database and Redis key prefix."""
     return {
         "ENVIRONMENT": "production",
-        "SECRET_KEY": STRONG_SECRET,
+        "SECRET_KEY": PRODUCTION_SECRET_KEY,
         "DATABASE_URL": database_url,
         "ALLOWED_ORIGINS": "https://app.example.com",
+        "ALLOWED_HOSTS": PRODUCTION_ALLOWED_HOSTS,
         "REDIS_URL": redis_url,
         "REDIS_KEY_PREFIX": key_prefix,
         **overrides,
@@ -232,6 +234,7 @@ def _register_and_login(client: httpx.Client) -> str:
     assert client.post("/api/v1/auth/register", json=user).status_code == 409
     login = client.post("/api/v1/auth/login", json={"username": "probe", "password": PASSWORD})
     assert login.status_code == 200, login.text
+    assert login.headers["cache-control"] == "no-store"
     token: str = login.json()["access_token"]
     me = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200
@@ -274,7 +277,13 @@ def _probe_metrics(client: httpx.Client) -> None:
 
 def _probe_rate_limit(client: httpx.Client) -> None:
     credentials = {"username": "probe", "password": "WrongPass123"}
-    statuses = [client.post("/api/v1/auth/login", json=credentials).status_code for _ in range(12)]
+    # The test client is not a trusted proxy here: forged X-Forwarded-For entries buy nothing.
+    statuses = [
+        client.post(
+            "/api/v1/auth/login", json=credentials, headers={"X-Forwarded-For": f"198.51.100.{n}"}
+        ).status_code
+        for n in range(12)
+    ]
     assert 429 in statuses, statuses
     limited = client.post("/api/v1/auth/login", json=credentials)
     assert limited.status_code == 429
@@ -310,13 +319,20 @@ def test_service_serves_in_production_on_postgresql_and_redis(
     on = options_on(installed_project.answers)
     with postgres_database(postgres_url) as database_url, redis_namespace(redis_url) as prefix:
         env = production_environment(
-            database_url, redis_url, prefix, WEB_CONCURRENCY="2", RATE_LIMIT_AUTH="5/minute"
+            database_url,
+            redis_url,
+            prefix,
+            WEB_CONCURRENCY="2",
+            RATE_LIMIT_AUTH="5/minute",
+            # A proxy that is not this test client: its X-Forwarded-For is not believed.
+            FORWARDED_ALLOW_IPS="192.0.2.1",
         )
         with (
             running_service(installed_project, env) as base_url,
             httpx.Client(base_url=base_url, timeout=10) as client,
         ):
             token = _probe_core(client, {"database"} | ({"redis"} & on))
+            _probe_edge(client, token)
             assert client.get("/docs").status_code == 404
             assert client.get("/openapi.json").status_code == 404
             assert client.get("/health").headers["strict-transport-security"].startswith("max-age=")
@@ -328,6 +344,20 @@ def test_service_serves_in_production_on_postgresql_and_redis(
                 _probe_worker(installed_project, client, token, env)
             if "rate_limit" in on:
                 _probe_rate_limit(client)
+
+
+def _probe_edge(client: httpx.Client, token: str) -> None:
+    """Only ALLOWED_HOSTS are answered, nothing redirects, credentials are never cached."""
+    foreign = {"Host": "evil.example.net"}
+    refused = client.get("/api/v1/users/me", headers=foreign)
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["detail"] == "Invalid host header"
+    assert client.get("/health", headers=foreign).status_code == 200  # probes reach pods by address
+    slash = client.get("/api/v1/users/me/", headers={"Authorization": f"Bearer {token}"})
+    assert slash.status_code == 404
+    assert "location" not in slash.headers
+    me = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.headers["cache-control"] == "no-store"
 
 
 def _probe_worker(
@@ -369,6 +399,9 @@ def _probe_worker(
         ({"SECRET_KEY": ""}, "SECRET_KEY"),
         ({"DATABASE_URL": ""}, "DATABASE_URL"),
         ({"ALLOWED_ORIGINS": ""}, "ALLOWED_ORIGINS"),
+        ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS"),
+        ({"FORWARDED_ALLOW_IPS": "*"}, "FORWARDED_ALLOW_IPS"),
+        ({"SECRET_KEY": "a" * 48}, "SECRET_KEY"),
     ],
 )
 def test_production_refuses_to_start_with_a_one_line_error(
@@ -376,9 +409,10 @@ def test_production_refuses_to_start_with_a_one_line_error(
 ) -> None:
     complete = {
         "ENVIRONMENT": "production",
-        "SECRET_KEY": STRONG_SECRET,
+        "SECRET_KEY": PRODUCTION_SECRET_KEY,
         "DATABASE_URL": "postgresql://app@127.0.0.1:1/app",
         "ALLOWED_ORIGINS": "https://app.example.com",
+        "ALLOWED_HOSTS": PRODUCTION_ALLOWED_HOSTS,
         "REDIS_URL": "redis://127.0.0.1:1/0",
     }
     result = installed_project.uv("run", "scripts/start.sh", env={**complete, **env})
@@ -388,4 +422,4 @@ def test_production_refuses_to_start_with_a_one_line_error(
     assert last_line.startswith("configuration error: invalid production configuration:")
     assert variable in last_line
     assert "Traceback" not in result.output
-    assert STRONG_SECRET not in result.output
+    assert PRODUCTION_SECRET_KEY not in result.output

@@ -30,7 +30,6 @@ START_VARIABLES = {
     "HOST",
     "PORT",
     "WEB_CONCURRENCY",
-    "FORWARDED_ALLOW_IPS",
     "GRACEFUL_TIMEOUT",
     "MIGRATE_ON_START",
     "PROMETHEUS_MULTIPROC_DIR",
@@ -205,7 +204,7 @@ def test_pods_get_exactly_the_settings_the_service_reads(deployed: RenderedProje
         for setting in feature.settings
         if setting.required_in_production
     }
-    assert marked == required - {"SECRET_KEY", "DATABASE_URL", "ALLOWED_ORIGINS"}
+    assert marked == required - {"SECRET_KEY", "DATABASE_URL", "ALLOWED_ORIGINS", "ALLOWED_HOSTS"}
     assert config["data"]["ENVIRONMENT"] == "production"
     assert config["data"]["MIGRATE_ON_START"] == "false"
 

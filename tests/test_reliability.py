@@ -19,6 +19,8 @@ import pytest
 
 from tests.figures import record
 from tests.helpers import (
+    PRODUCTION_ALLOWED_HOSTS,
+    PRODUCTION_SECRET_KEY,
     UV,
     RenderedProject,
     free_port,
@@ -33,7 +35,6 @@ from tests.scenarios import ALL_ON
 pytestmark = pytest.mark.deep
 
 BIN = Path(sys.executable).parent
-STRONG_SECRET = "k8Jq2Vx7Lm4Np9Rt3Wy6Zb1Cd5Fg0Hs8"
 PASSWORD = "SecurePass123"
 DB_CONNECT_TIMEOUT_SECONDS = 2
 LOAD_SECONDS = int(os.environ.get("TEMPLATE_LOAD_SECONDS", "10"))
@@ -72,10 +73,11 @@ def service(
         **project_environment(),
         **all_on.env,
         "ENVIRONMENT": "production",
-        "SECRET_KEY": STRONG_SECRET,
+        "SECRET_KEY": PRODUCTION_SECRET_KEY,
         "DATABASE_URL": postgres.url,
         "REDIS_URL": redis_server.url,
         "ALLOWED_ORIGINS": "https://app.example.com",
+        "ALLOWED_HOSTS": PRODUCTION_ALLOWED_HOSTS,
         "DOCS_ENABLED": "true",
         "PORT": str(port),
         "WEB_CONCURRENCY": "1",

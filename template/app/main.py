@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.api.docs import DOCS_PATHS, install_docs
 from app.api.health import router as health_router
@@ -16,6 +17,7 @@ from app.bootstrap.integrations import ENABLED as INTEGRATIONS
 from app.bootstrap.lifespan import lifespan
 from app.bootstrap.settings import AppSettings, get_settings
 from app.core.config import API_V1_PREFIX, ConfigurationError
+from app.core.edge import ANY
 from app.core.hooks import LifespanHook
 from app.core.logging import setup_logging
 from app.middleware.access_log import AccessLogMiddleware
@@ -28,6 +30,7 @@ from app.middleware.error_handler import (
 )
 from app.middleware.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
 from app.middleware.security_headers import SecurityHeadersMiddleware
+from app.middleware.trusted_host import TrustedHostMiddleware
 
 
 def operation_id(route: APIRoute) -> str:
@@ -54,6 +57,9 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         # FastAPI's own telemetry would look up the global providers on every request, and
         # stand aside for the tracing option's middleware anyway.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        # A redirect to the slash-less path would be built from the client's Host header: exact
+        # paths only, anything else is a 404.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     install_exception_handlers(app)
@@ -79,6 +85,12 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
         expose_headers=[REQUEST_ID_HEADER],
     )
+    if ANY not in settings.ALLOWED_HOSTS:
+        app.add_middleware(
+            TrustedHostMiddleware,
+            allowed_hosts=settings.ALLOWED_HOSTS,
+            exempt_paths=settings.ALLOWED_HOSTS_EXEMPT_PATHS,
+        )
     app.add_middleware(
         SecurityHeadersMiddleware,
         hsts=settings.HSTS_ENABLED,
@@ -87,6 +99,12 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     )
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    # Outermost: everything inside (access log, rate limits) sees the client's address, taken
+    # from X-Forwarded-For only when the peer is one of FORWARDED_ALLOW_IPS (the right-most
+    # address no trusted proxy added). The server's own handling is off (scripts/start.sh), so
+    # this setting is the one place that decides.
+    if settings.FORWARDED_ALLOW_IPS:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.FORWARDED_ALLOW_IPS)
     return app
 
 

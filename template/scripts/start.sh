@@ -1,8 +1,9 @@
 #!/usr/bin/env sh
 # Migrate, then serve. From the environment: HOST, PORT, WEB_CONCURRENCY (worker processes),
-# FORWARDED_ALLOW_IPS (trusted proxies for X-Forwarded-*), GRACEFUL_TIMEOUT (seconds in-flight
-# requests get after SIGTERM) and MIGRATE_ON_START (false where a separate job migrates, e.g.
-# the Kubernetes Job in deploy/kubernetes/).
+# GRACEFUL_TIMEOUT (seconds in-flight requests get after SIGTERM) and MIGRATE_ON_START (false
+# where a separate job migrates, e.g. the Kubernetes Job in deploy/kubernetes/). The trusted
+# proxies (FORWARDED_ALLOW_IPS) are a setting of the app, which reads X-Forwarded-* itself: the
+# server's own handling is off.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -28,7 +29,6 @@ exec python -m uvicorn app.main:app \
     --host "${HOST:-127.0.0.1}" \
     --port "${PORT:-8000}" \
     --workers 1 \
-    --proxy-headers \
-    --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
+    --no-proxy-headers \
     --timeout-graceful-shutdown "${GRACEFUL_TIMEOUT:-30}" \
     --no-server-header

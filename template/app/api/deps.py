@@ -11,7 +11,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import Annotated, cast
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, Response, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -77,6 +77,12 @@ async def get_auth_service(
 
 
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
+
+
+async def no_store(response: Response) -> None:
+    """For responses that carry credentials (tokens): no cache may keep them (RFC 6749 5.1)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
 
 
 def credentials_error(detail: str = "Could not validate credentials") -> HTTPException:

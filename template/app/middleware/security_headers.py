@@ -1,4 +1,9 @@
-"""Pure ASGI: security headers on every HTTP response, errors included."""
+"""Pure ASGI: security headers on every HTTP response, errors included.
+
+A request that carries credentials (an Authorization header) gets `Cache-Control: no-store`
+unless its endpoint chose a policy: what it returns belongs to that caller, and no shared or
+browser cache may keep it.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,10 @@ API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
 HSTS_VALUE = "max-age=63072000; includeSubDomains"
 
 RawHeaders = list[tuple[bytes, bytes]]
+
+_AUTHORIZATION = b"authorization"
+_CACHE_CONTROL = b"cache-control"
+_NO_STORE = (_CACHE_CONTROL, b"no-store")
 
 
 def docs_content_security_policy(*inline_scripts: str) -> str:
@@ -71,6 +80,8 @@ class SecurityHeadersMiddleware:
         # Interactive docs load scripts and styles, from this service only; every other path gets
         # the strict CSP. A docs page with an inline script sets its own CSP, which is kept.
         extra = self._relaxed if scope["path"].startswith(self._relaxed_csp_paths) else self._strict
+        if any(name == _AUTHORIZATION for name, _ in scope["headers"]):
+            extra = [*extra, _NO_STORE]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

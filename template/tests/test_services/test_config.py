@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Self
 
@@ -17,11 +18,14 @@ from app.core.config import (
 )
 from tests.support import PROJECT_ROOT
 
-STRONG_SECRET = "Zq8xV2mN4pR7tY1uW3eA5sD6fG9hJ0kL"
+# Made per run: a key written in these files would be published, and refused.
+STRONG_SECRET = secrets.token_urlsafe(48)
 SETTINGS_VARIABLES = (
     "SECRET_KEY",
     "DATABASE_URL",
     "ALLOWED_ORIGINS",
+    "ALLOWED_HOSTS",
+    "FORWARDED_ALLOW_IPS",
     "DOCS_ENABLED",
     "HSTS_ENABLED",
     "LOG_LEVEL",
@@ -45,6 +49,7 @@ def production_environment(clean_environment: pytest.MonkeyPatch) -> pytest.Monk
     clean_environment.setenv(
         "ALLOWED_ORIGINS", "https://app.example.com, https://admin.example.com/"
     )
+    clean_environment.setenv("ALLOWED_HOSTS", "api.example.com")
     return clean_environment
 
 
@@ -63,9 +68,10 @@ def test_valid_production_settings_load(production_environment: pytest.MonkeyPat
     ("variable", "value", "reason"),
     [
         ("SECRET_KEY", None, "SECRET_KEY is required"),
-        ("SECRET_KEY", "Short1", "SECRET_KEY must be at least 32 characters"),
-        ("SECRET_KEY", "change-me-change-me-change-me-change-me", "SECRET_KEY is a placeholder"),
+        ("SECRET_KEY", "Short1", "SECRET_KEY is not a random key: it is shorter than 32"),
+        ("SECRET_KEY", "change-me-change-me-change-me-change-me", "is a placeholder"),
         ("SECRET_KEY", "development-only-insecure-key-never-use-in-production", "placeholder"),
+        ("ALLOWED_HOSTS", None, "ALLOWED_HOSTS is required"),
         ("DATABASE_URL", None, "DATABASE_URL is required"),
         ("ALLOWED_ORIGINS", None, "ALLOWED_ORIGINS is required"),
         ("ALLOWED_ORIGINS", " , ", "ALLOWED_ORIGINS must list at least one origin"),
@@ -100,7 +106,7 @@ def test_shipped_production_dotenv_is_refused(
         load_settings("production", AppSettings)
 
     message = str(raised.value)
-    for variable in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_ORIGINS"):
+    for variable in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_ORIGINS", "ALLOWED_HOSTS"):
         assert variable in message
 
 

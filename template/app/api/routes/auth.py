@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from app.api.deps import AuthServiceDep, credentials_error
+from app.api.deps import AuthServiceDep, credentials_error, no_store
 from app.schemas.error import ErrorResponse
 from app.schemas.token import LoginRequest, Token
 from app.schemas.user import PASSWORD_MAX_LENGTH, UserCreate, UserRead
@@ -37,7 +37,7 @@ async def register(
     return UserRead.model_validate(user)
 
 
-@router.post("/login", responses=_UNAUTHORIZED)
+@router.post("/login", responses=_UNAUTHORIZED, dependencies=[Depends(no_store)])
 async def login(credentials: LoginRequest, auth: AuthServiceDep) -> Token:
     return await _issue_token(auth, credentials.username, credentials.password)
 
@@ -46,6 +46,7 @@ async def login(credentials: LoginRequest, auth: AuthServiceDep) -> Token:
     "/token",
     summary="OAuth2 password flow (form body), used by the docs' Authorize button",
     responses=_UNAUTHORIZED,
+    dependencies=[Depends(no_store)],
 )
 async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthServiceDep
