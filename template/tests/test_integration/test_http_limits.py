@@ -19,7 +19,8 @@ from uvicorn.server import ServerState
 
 from app.bootstrap.gunicorn_conf import Worker
 from app.bootstrap.http_protocol import HeadLimits, LimitedHttpToolsProtocol, protocol_with
-from app.bootstrap.settings import get_settings
+from app.bootstrap.settings import AppSettings, get_settings
+from app.core.config import ConfigurationError, load_settings
 from tests.support import PROJECT_ROOT, log_records, user_payload
 
 LIMITS = HeadLimits(max_bytes=4096, max_fields=20, timeout_seconds=0.3)
@@ -242,6 +243,26 @@ def test_the_limits_are_the_settings() -> None:
     )
 
     assert HeadLimits.from_settings(settings) == HeadLimits(2048, 30, 1.5)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("HTTP_MAX_HEADER_BYTES", "100"),
+        ("HTTP_MAX_HEADERS", "0"),
+        ("HTTP_HEADER_TIMEOUT_SECONDS", "0"),
+    ],
+)
+def test_a_limit_out_of_bounds_is_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings("test", AppSettings)
+
+    assert variable in str(raised.value)
+    assert "\n" not in str(raised.value)
 
 
 async def test_served_as_configured_the_settings_set_the_limits(app: FastAPI) -> None:
