@@ -118,6 +118,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return  # refused while an earlier response is still being written: drop the rest
         self._unset_keepalive_if_required()
         self._read_bytes = len(data)
         self._message_ended = False
