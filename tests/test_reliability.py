@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -30,6 +31,15 @@ from tests.helpers import (
 )
 from tests.load import load
 from tests.private_services import PrivatePostgres, PrivateRedis
+from tests.raw_http import (
+    dribble,
+    exchange,
+    many_fields,
+    oversized_header,
+    rss_mib,
+    server_pid,
+    status,
+)
 from tests.scenarios import ALL_ON
 
 pytestmark = pytest.mark.deep
@@ -38,6 +48,9 @@ BIN = Path(sys.executable).parent
 PASSWORD = "SecurePass123"
 DB_CONNECT_TIMEOUT_SECONDS = 2
 LOAD_SECONDS = int(os.environ.get("TEMPLATE_LOAD_SECONDS", "10"))
+# Shorter than the default 10 s, so the slow-header test is quick; long enough for the load test's
+# clients, which send each request whole.
+HEADER_TIMEOUT_SECONDS = 2
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +100,7 @@ def service(
         "RATE_LIMIT_DEFAULT": "1000000/minute",
         "RATE_LIMIT_AUTH": "1000000/minute",
         "LOG_LEVEL": "WARNING",
+        "HTTP_HEADER_TIMEOUT_SECONDS": str(HEADER_TIMEOUT_SECONDS),
     }
     process = subprocess.Popen(
         [UV, "run", "scripts/start.sh"],
@@ -250,4 +264,29 @@ def test_bounded_load_has_no_errors(service: str, token: str, target: str) -> No
         f"load {target} (python, 64 connections, {LOAD_SECONDS}s)",
         f"{figures.requests} requests, {figures.rps:.0f} req/s, p50 {figures.p50_ms:.1f} ms, "
         f"p99 {figures.p99_ms:.1f} ms",
+    )
+
+
+def test_oversized_and_slow_request_heads_are_cut_off(service: str) -> None:
+    port = int(service.rsplit(":", 1)[1])
+    pid = server_pid(port)
+    assert pid is not None
+
+    assert status(exchange(port, oversized_header(2_000_000))) == 431
+    assert status(exchange(port, many_fields(20_000))) == 431
+    answer, closed_after = dribble(port, every_seconds=0.5, wait_seconds=30)
+    assert status(answer) == 408
+    assert closed_after < HEADER_TIMEOUT_SECONDS + 10  # generous: a bound, not a timing
+
+    # Ten unfinished 20 MB headers at once: each is refused after the first few reads.
+    before = rss_mib(pid)
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        unfinished = oversized_header(20_000_000, finished=False)
+        answers = list(pool.map(lambda _: exchange(port, unfinished), range(10)))
+    after = rss_mib(pid)
+    assert [status(answer) for answer in answers] == [431] * 10
+    assert after - before < 64, f"RSS grew from {before:.0f} to {after:.0f} MiB"
+    record(
+        "RSS around ten unfinished 20 MB headers",
+        f"{before:.0f} MiB before, {after:.0f} MiB after",
     )

@@ -33,6 +33,7 @@ from tests.helpers import (
     render,
     wait_until_serving,
 )
+from tests.raw_http import exchange, oversized_header, status
 from tests.scenarios import on_top_of_minimal
 from tests.test_generated_project import (
     Running,
@@ -270,6 +271,8 @@ def test_the_documented_command_serves_with_several_workers(
             # scripts/start.d/prometheus.sh's default directory, under TMPDIR.
             _wait_for_every_worker(base_url, tmp_path / "prometheus-multiproc", len(workers))
             assert httpx.get(f"{base_url}/health/detailed", timeout=10).status_code == 200
+            # The workers bound request heads as the single process does.
+            assert status(exchange(port, oversized_header(2_000_000))) == 431
 
     assert service.output.count("Application shutdown complete.") == len(workers)
     assert "Traceback" not in service.output, service.output[-6000:]

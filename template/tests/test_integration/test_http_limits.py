@@ -1,0 +1,299 @@
+"""Request heads bounded in size, field count and time by the protocol the service is served with
+(app/bootstrap/http_protocol.py), over real sockets: the app behind it is the test app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import io
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from uvicorn.importer import import_from_string
+from uvicorn.server import ServerState
+
+from app.bootstrap.gunicorn_conf import Worker
+from app.bootstrap.http_protocol import HeadLimits, LimitedHttpToolsProtocol, protocol_with
+from app.bootstrap.settings import AppSettings, get_settings
+from app.core.config import ConfigurationError, load_settings
+from tests.support import PROJECT_ROOT, log_records, user_payload
+
+# Bounds every wait for the server, so a broken limit fails the test instead of hanging it.
+WAIT_SECONDS = 5
+# Time enough for any head these tests send whole, on the busiest machine.
+LIMITS = HeadLimits(max_bytes=4096, max_fields=20, timeout_seconds=WAIT_SECONDS)
+# For the tests of the timeout itself.
+QUICK = dataclasses.replace(LIMITS, timeout_seconds=0.3)
+PROTOCOL = "app.bootstrap.http_protocol:LimitedHttpToolsProtocol"
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> dict[str, object]:
+        return dict(json.loads(self.body))
+
+
+@asynccontextmanager
+async def serving(
+    app: FastAPI, protocol: type[LimitedHttpToolsProtocol] = protocol_with(LIMITS)
+) -> AsyncIterator[int]:
+    """The app served on a free loopback port, as uvicorn serves it; yields the port."""
+    config = uvicorn.Config(app, lifespan="off", log_config=None)
+    config.load()
+    state = ServerState()
+    server = await asyncio.get_running_loop().create_server(
+        lambda: protocol(config=config, server_state=state, app_state={}), "127.0.0.1", 0
+    )
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        for connection in list(state.connections):
+            connection.shutdown()
+        server.close()
+        await asyncio.wait_for(server.wait_closed(), WAIT_SECONDS)
+
+
+@pytest.fixture
+async def port(app: FastAPI) -> AsyncIterator[int]:
+    async with serving(app) as bound:
+        yield bound
+
+
+@pytest.fixture
+async def quick_port(app: FastAPI) -> AsyncIterator[int]:
+    """Served with QUICK's header timeout."""
+    async with serving(app, protocol_with(QUICK)) as bound:
+        yield bound
+
+
+@asynccontextmanager
+async def connection(port: int) -> AsyncIterator[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        yield reader, writer
+    finally:
+        writer.close()
+        # The server may reset it: it closes with bytes of ours unread.
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+
+
+async def send(writer: asyncio.StreamWriter, data: bytes) -> None:
+    """Send what the server still reads: it may close the connection before the end."""
+    with contextlib.suppress(ConnectionError):
+        writer.write(data)
+        await writer.drain()
+
+
+async def answer(reader: asyncio.StreamReader) -> Answer:
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), WAIT_SECONDS)
+    status_line, *fields = head.decode("latin-1").rstrip("\r\n").split("\r\n")
+    headers = {
+        name.strip().lower(): value.strip()
+        for name, value in (field.split(":", 1) for field in fields)
+    }
+    length = int(headers.get("content-length", "0"))
+    body = await asyncio.wait_for(reader.readexactly(length), WAIT_SECONDS)
+    return Answer(int(status_line.split()[1]), headers, body)
+
+
+async def closed(reader: asyncio.StreamReader) -> bool:
+    """The server closed the connection: nothing more comes."""
+    try:
+        return await asyncio.wait_for(reader.read(), WAIT_SECONDS) == b""
+    except ConnectionError:
+        return True
+
+
+def request(path: str = "/health", fields: list[tuple[str, str]] | None = None) -> bytes:
+    lines = [f"GET {path} HTTP/1.1", "Host: test", *(f"{n}: {v}" for n, v in fields or [])]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+async def test_requests_within_the_limits_are_served_on_a_kept_alive_connection(
+    quick_port: int,
+) -> None:
+    async with connection(quick_port) as (reader, writer):
+        await send(writer, request())
+        first = await answer(reader)
+        # Past the first head's deadline: the next request's headers get their own time.
+        await asyncio.sleep(QUICK.timeout_seconds + 0.1)
+        await send(writer, request(fields=[("X-Fill", "a" * (LIMITS.max_bytes // 2))]))
+        second = await answer(reader)
+
+    assert (first.status, second.status) == (200, 200)
+
+
+async def test_an_oversized_header_is_refused_with_431_before_it_ends(
+    port: int, json_log: io.StringIO
+) -> None:
+    async with connection(port) as (reader, writer):
+        # Never finished: the server must not wait for the end of it.
+        await send(writer, b"GET /health HTTP/1.1\r\nHost: test\r\nX-Big: " + b"a" * 65536)
+        refused = await answer(reader)
+        assert await closed(reader)
+
+    assert refused.status == 431
+    assert refused.headers["content-type"] == "application/json"
+    assert refused.headers["connection"] == "close"
+    assert refused.json() == {
+        "detail": f"Request line and headers larger than {LIMITS.max_bytes} bytes",
+        "request_id": refused.headers["x-request-id"],
+    }
+    [line] = [r for r in log_records(json_log) if r["logger"] == "app.bootstrap.http_protocol"]
+    assert line["request_id"] == refused.headers["x-request-id"]
+    assert line["status"] == 431
+
+
+async def test_an_oversized_head_arriving_whole_is_refused_with_431(port: int) -> None:
+    fields = [(f"X-Field-{index}", "a" * 400) for index in range(LIMITS.max_fields - 5)]
+    async with connection(port) as (reader, writer):
+        await send(writer, request(fields=fields))
+        refused = await answer(reader)
+        assert await closed(reader)
+
+    assert len(request(fields=fields)) > LIMITS.max_bytes
+    assert refused.status == 431
+
+
+async def test_an_oversized_request_target_is_refused_with_431(port: int) -> None:
+    async with connection(port) as (reader, writer):
+        await send(writer, request("/health?" + "q" * LIMITS.max_bytes))
+        refused = await answer(reader)
+
+    assert refused.status == 431
+
+
+async def test_too_many_header_fields_are_refused_with_431(port: int) -> None:
+    fields = [(f"X-Field-{index}", "1") for index in range(LIMITS.max_fields + 1)]
+    async with connection(port) as (reader, writer):
+        await send(writer, request(fields=fields))
+        refused = await answer(reader)
+        assert await closed(reader)
+
+    assert refused.status == 431
+    assert refused.json()["detail"] == f"More than {LIMITS.max_fields} request header fields"
+
+
+async def test_headers_dribbled_past_the_timeout_are_refused_with_408(quick_port: int) -> None:
+    async def dribble(writer: asyncio.StreamWriter) -> None:
+        await send(writer, b"GET /health HTTP/1.1\r\nHost: test\r\n")
+        for _ in range(round(WAIT_SECONDS / 0.05)):
+            await send(writer, b"X")  # one byte of a header that never ends
+            await asyncio.sleep(0.05)
+
+    async with connection(quick_port) as (reader, writer):
+        dribbling = asyncio.create_task(dribble(writer))
+        try:
+            refused = await answer(reader)
+            assert await closed(reader)
+        finally:
+            dribbling.cancel()
+
+    assert refused.status == 408
+    assert refused.json()["detail"] == "Request headers not received in time"
+
+
+async def test_a_connection_that_sends_nothing_is_closed_without_an_answer(
+    quick_port: int,
+) -> None:
+    async with connection(quick_port) as (reader, _writer):
+        assert await asyncio.wait_for(reader.read(), WAIT_SECONDS) == b""
+
+
+async def test_a_body_larger_than_the_header_limit_is_not_refused_by_it(port: int) -> None:
+    body = json.dumps(user_payload()).encode() + b" " * (LIMITS.max_bytes * 4)
+    head = (
+        "POST /api/v1/auth/register HTTP/1.1\r\nHost: test\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    async with connection(port) as (reader, writer):
+        await send(writer, head.encode() + body)
+        registered = await answer(reader)
+
+    assert registered.status == 201
+
+
+async def test_a_request_the_parser_cannot_read_is_refused_with_400(port: int) -> None:
+    async with connection(port) as (reader, writer):
+        await send(writer, b"NOT HTTP AT ALL\r\n\r\n")
+        refused = await answer(reader)
+        assert await closed(reader)
+
+    assert refused.status == 400
+    assert refused.json()["detail"] == "Invalid HTTP request"
+
+
+async def test_a_pipelined_oversized_request_never_lands_inside_an_earlier_response(
+    port: int,
+) -> None:
+    oversized = request(fields=[("X-Big", "a" * LIMITS.max_bytes)])
+    async with connection(port) as (reader, writer):
+        await send(writer, request() + oversized)
+        first = await answer(reader)
+        rest = await asyncio.wait_for(reader.read(), WAIT_SECONDS)
+
+    assert first.status == 200
+    # The earlier response whole, then either the refusal or the connection closed.
+    assert rest == b"" or rest.startswith(b"HTTP/1.1 431 ")
+
+
+def test_the_limits_are_the_settings() -> None:
+    settings = get_settings().model_copy(
+        update={
+            "HTTP_MAX_HEADER_BYTES": 2048,
+            "HTTP_MAX_HEADERS": 30,
+            "HTTP_HEADER_TIMEOUT_SECONDS": 1.5,
+        }
+    )
+
+    assert HeadLimits.from_settings(settings) == HeadLimits(2048, 30, 1.5)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("HTTP_MAX_HEADER_BYTES", "100"),
+        ("HTTP_MAX_HEADERS", "0"),
+        ("HTTP_HEADER_TIMEOUT_SECONDS", "0"),
+    ],
+)
+def test_a_limit_out_of_bounds_is_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings("test", AppSettings)
+
+    assert variable in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+async def test_served_as_configured_the_settings_set_the_limits(app: FastAPI) -> None:
+    limit = get_settings().HTTP_MAX_HEADER_BYTES
+    async with serving(app, LimitedHttpToolsProtocol) as bound, connection(bound) as streams:
+        reader, writer = streams
+        await send(writer, request(fields=[("X-Big", "a" * limit)]))
+        refused = await answer(reader)
+
+    assert refused.status == 431
+    assert refused.json()["detail"] == f"Request line and headers larger than {limit} bytes"
+
+
+def test_both_ways_of_serving_use_the_protocol() -> None:
+    start = (PROJECT_ROOT / "scripts" / "start.sh").read_text()
+
+    assert import_from_string(Worker.CONFIG_KWARGS["http"]) is LimitedHttpToolsProtocol
+    assert f"--http {PROTOCOL} " in start
+    assert import_from_string(PROTOCOL) is LimitedHttpToolsProtocol
