@@ -217,7 +217,8 @@ FEATURES: tuple[Feature, ...] = (
             Setting(
                 "RATE_LIMIT_AUTH",
                 "10/minute",
-                "Stricter limit per client on /auth/login, /auth/token and /auth/register",
+                "Stricter limit per client on every route under /api/v1/auth/ (login, token, "
+                "register)",
             ),
             Setting(
                 "RATE_LIMIT_EXEMPT_PATHS",
@@ -227,8 +228,8 @@ FEATURES: tuple[Feature, ...] = (
             Setting(
                 "RATE_LIMIT_FAIL_OPEN",
                 "true",
-                "When the counter storage (Redis) fails: true lets requests through, false "
-                "answers 503",
+                "When the counter storage (Redis) fails, on routes outside /api/v1/auth/: true "
+                "lets requests through, false answers 503 (the auth routes always answer 503)",
             ),
         ),
     ),

@@ -6,6 +6,7 @@ outage detection and recovery, req/s, p99) are printed at the end of the run.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
@@ -51,6 +52,10 @@ LOAD_SECONDS = int(os.environ.get("TEMPLATE_LOAD_SECONDS", "10"))
 # Shorter than the default 10 s, so the slow-header test is quick; long enough for the load test's
 # clients, which send each request whole.
 HEADER_TIMEOUT_SECONDS = 2
+# Production Argon2 (64 MiB, t=3) with a narrow gate, so a bounded burst overflows it.
+HASH_CONCURRENCY = 2
+HASH_QUEUE_LIMIT = 4
+LOGIN_BURST = 40
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +104,8 @@ def service(
         "HEALTH_CHECK_TIMEOUT_SECONDS": "1",
         "RATE_LIMIT_DEFAULT": "1000000/minute",
         "RATE_LIMIT_AUTH": "1000000/minute",
+        "PASSWORD_HASH_CONCURRENCY": str(HASH_CONCURRENCY),
+        "PASSWORD_HASH_QUEUE_LIMIT": str(HASH_QUEUE_LIMIT),
         "LOG_LEVEL": "WARNING",
         "HTTP_HEADER_TIMEOUT_SECONDS": str(HEADER_TIMEOUT_SECONDS),
     }
@@ -216,7 +223,7 @@ def test_database_outage_is_reported_fast_and_recovered_without_restart(
     record("recovered after the database came back", f"{recovered:.2f}s")
 
 
-def test_redis_outage_bypasses_cache_follows_the_limiter_policy_and_recovers(
+def test_redis_outage_bypasses_cache_closes_auth_follows_the_limiter_policy_and_recovers(
     service: str, token: str, redis_server: PrivateRedis
 ) -> None:
     report = f"{service}/api/v1/reports/users"
@@ -230,12 +237,20 @@ def test_redis_outage_bypasses_cache_follows_the_limiter_policy_and_recovers(
         assert checks["database"]["status"] == "up"
         uncached = httpx.get(report, timeout=10)
         assert uncached.status_code == 200  # cache bypassed, not an error
+        # Without its counters the login limit cannot hold: the auth routes fail closed...
         login = httpx.post(
             f"{service}/api/v1/auth/login",
             json={"username": "reliable", "password": PASSWORD},
             timeout=10,
         )
-        assert login.status_code == 200  # RATE_LIMIT_FAIL_OPEN=true lets it through
+        assert login.status_code == 503
+        assert login.headers["retry-after"]
+        assert login.json()["detail"] == "Service temporarily unavailable"
+        # ...while the other routes follow RATE_LIMIT_FAIL_OPEN (true in production).
+        me = httpx.get(
+            f"{service}/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
+        assert me.status_code == 200
         queued = httpx.post(
             f"{service}/api/v1/notifications",
             json={"subject": "s", "body": "b"},
@@ -250,6 +265,49 @@ def test_redis_outage_bypasses_cache_follows_the_limiter_policy_and_recovers(
     assert httpx.get(report).json() == again
     record("redis outage detected by readiness", f"{detected:.2f}s")
     record("recovered after redis came back", f"{recovered:.2f}s")
+
+
+async def _login_burst(
+    service: str,
+) -> tuple[list[httpx.Response | BaseException], httpx.Response, float]:
+    """LOGIN_BURST logins of unknown users at once, and a real user's login in their midst."""
+    url = f"{service}/api/v1/auth/login"
+    limits = httpx.Limits(max_connections=LOGIN_BURST + 1)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        burst = [
+            asyncio.ensure_future(
+                client.post(url, json={"username": f"stranger{n}", "password": PASSWORD})
+            )
+            for n in range(LOGIN_BURST)
+        ]
+        await asyncio.sleep(0.05)  # the burst is in flight
+        started = time.monotonic()
+        real = await client.post(url, json={"username": "reliable", "password": PASSWORD})
+        real_seconds = time.monotonic() - started
+        answers = await asyncio.gather(*burst, return_exceptions=True)
+    return list(answers), real, real_seconds
+
+
+def test_a_login_burst_past_the_hashing_queue_gets_quick_503s_not_a_long_queue(
+    service: str, token: str
+) -> None:
+    answers, real, real_seconds = asyncio.run(_login_burst(service))
+
+    errors = [answer for answer in answers if isinstance(answer, BaseException)]
+    responses = [answer for answer in answers if isinstance(answer, httpx.Response)]
+    assert errors == []
+    statuses = [response.status_code for response in responses]
+    refused = [response for response in responses if response.status_code == 503]
+    assert set(statuses) <= {401, 503}, statuses
+    assert refused, f"{LOGIN_BURST} logins over a gate of {HASH_CONCURRENCY + HASH_QUEUE_LIMIT}"
+    assert all(response.headers.get("retry-after") for response in refused)
+    assert all(response.json()["request_id"] for response in refused)
+    assert real.status_code in {200, 503}
+    record(
+        f"login burst ({LOGIN_BURST} at once, gate {HASH_CONCURRENCY}+{HASH_QUEUE_LIMIT})",
+        f"{len(refused)} refused with 503, {statuses.count(401)} checked",
+    )
+    record("real user's login during the burst", f"{real.status_code} in {real_seconds:.2f}s")
 
 
 @pytest.mark.parametrize("target", ["/health", "/api/v1/users/me"])

@@ -20,7 +20,7 @@ from app.core.security import PasswordHasher
 from app.db.reads import RowReader
 from app.db.session import session_scope
 from app.services.auth_service import AuthenticationError, AuthService
-from app.services.health_service import HealthCheck
+from app.services.health_service import HealthCheck, ReadinessProbe
 from app.services.identity_service import AuthenticatedUser, IdentityService
 from app.services.user_service import UserService
 
@@ -47,6 +47,10 @@ async def get_health_checks(request: Request) -> Mapping[str, HealthCheck]:
     return cast(Mapping[str, HealthCheck], request.app.state.health_checks)
 
 
+async def get_readiness_probe(request: Request) -> ReadinessProbe:
+    return cast(ReadinessProbe, request.app.state.readiness_probe)
+
+
 async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A unit of work: committed when the route returns, rolled back when it raises."""
     factory = cast(async_sessionmaker[AsyncSession], request.app.state.session_factory)
@@ -61,6 +65,7 @@ SessionDep = Annotated[AsyncSession, Depends(get_db_session, scope="function")]
 RowReaderDep = Annotated[RowReader, Depends(get_row_reader)]
 HasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
 HealthChecksDep = Annotated[Mapping[str, HealthCheck], Depends(get_health_checks)]
+ReadinessProbeDep = Annotated[ReadinessProbe, Depends(get_readiness_probe)]
 
 
 async def get_user_service(session: SessionDep) -> UserService:

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from app.api.deps import HealthChecksDep, SettingsDep
+from app.api.deps import ReadinessProbeDep
 from app.schemas.health import Liveness, Readiness
-from app.services.health_service import check_readiness
 
 router = APIRouter(prefix="/health", tags=["health"])
 
@@ -27,12 +26,11 @@ async def liveness() -> Response:
 @router.get(
     "/detailed",
     summary="Readiness: every dependency answers within its timeout",
+    description="The result may be up to HEALTH_CHECK_CACHE_SECONDS old: probes share checks.",
     responses={status.HTTP_503_SERVICE_UNAVAILABLE: {"model": Readiness}},
 )
-async def readiness(
-    response: Response, checks: HealthChecksDep, settings: SettingsDep
-) -> Readiness:
-    report = await check_readiness(checks, settings.HEALTH_CHECK_TIMEOUT_SECONDS)
+async def readiness(response: Response, probe: ReadinessProbeDep) -> Readiness:
+    report = await probe.check()
     response.headers.update(_NO_STORE)
     if report.status != "healthy":
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE

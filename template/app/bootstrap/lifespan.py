@@ -19,7 +19,7 @@ from app.core.hooks import LifespanHook
 from app.core.security import AccessTokenVerifier, PasswordHasher
 from app.db.reads import RowReader
 from app.db.session import create_engine, create_session_factory, ping_database
-from app.services.health_service import HealthCheck
+from app.services.health_service import HealthCheck, ReadinessProbe
 from app.services.identity_service import IdentityService
 
 logger = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         memory_cost_kib=settings.PASSWORD_HASH_MEMORY_COST_KIB,
         parallelism=settings.PASSWORD_HASH_PARALLELISM,
         concurrency=settings.PASSWORD_HASH_CONCURRENCY,
+        queue_limit=settings.PASSWORD_HASH_QUEUE_LIMIT,
     )
     health_checks: dict[str, HealthCheck] = {"database": partial(ping_database, engine)}
 
@@ -52,7 +53,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         cache_size=settings.ACCESS_TOKEN_CACHE_SIZE,
     )
     app.state.identity_service = IdentityService(reader, tokens)
+    # Integrations add their checks to this dict in their hooks; the probe reads it per check.
     app.state.health_checks = health_checks
+    app.state.readiness_probe = ReadinessProbe(
+        health_checks,
+        limit_seconds=settings.HEALTH_CHECK_TIMEOUT_SECONDS,
+        reuse_seconds=settings.HEALTH_CHECK_CACHE_SECONDS,
+    )
     async with AsyncExitStack() as stack:
         stack.push_async_callback(engine.dispose)
         await hasher.prepare()

@@ -28,15 +28,21 @@ def error_response(
     )
 
 
-def service_unavailable_response() -> JSONResponse:
+def service_unavailable_response(retry_after_seconds: int = 5) -> JSONResponse:
     """503 with Retry-After: the request was fine, a backing service is not reachable now."""
     return error_response(
         status.HTTP_503_SERVICE_UNAVAILABLE,
         "Service temporarily unavailable",
-        {"Retry-After": "5"},
+        {"Retry-After": str(retry_after_seconds)},
     )
 
 
 async def handle_dependency_unavailable(_request: Request, exc: Exception) -> JSONResponse:
     logger.error("dependency unavailable: %s", type(exc).__name__, exc_info=exc)
     return service_unavailable_response()
+
+
+async def handle_hashing_busy(_request: Request, exc: Exception) -> JSONResponse:
+    # A full queue drains within a few hash times: a second is long enough to wait.
+    logger.warning("password hashing queue full: %s", exc)
+    return service_unavailable_response(retry_after_seconds=1)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar, TypeVarTuple
 
 import jwt
 from anyio import CapacityLimiter, to_thread
@@ -15,6 +17,9 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 JWT_ALGORITHM = "HS256"
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105 - a claim value, not a secret
 _REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "type"]
+
+Result = TypeVar("Result")
+Args = TypeVarTuple("Args")
 
 
 class InvalidTokenError(Exception):
@@ -114,12 +119,34 @@ class AccessTokenVerifier:
         self._accepted[token] = claims
 
 
+class PasswordHashingBusyError(Exception):
+    """Every hashing slot is taken and the queue behind them is full: answer 503, retry soon."""
+
+
+# Waiters allowed behind each running hash when no queue limit is given.
+DEFAULT_QUEUE_PER_SLOT = 4
+
+
 class PasswordHasher:
     """Argon2id hashing off the event loop: a hash is deliberately costly CPU and memory, so it
-    runs in a worker thread, and at most `concurrency` at once bound the memory it holds."""
+    runs in a worker thread, and at most `concurrency` at once bound the memory it holds.
+
+    At most `queue_limit` more calls wait for a slot (default: 4 per slot); any call past that
+    raises PasswordHashingBusyError at once. An unbounded queue turns a burst of logins into
+    a wait of minutes for everyone, a real user included; a bounded one answers the surplus
+    "retry shortly" and keeps the wait of the admitted calls to a few hash times. Every hash
+    and verification passes this one gate, the decoy for unknown users too, so a refusal says
+    nothing about whether an account exists.
+    """
 
     def __init__(
-        self, *, time_cost: int, memory_cost_kib: int, parallelism: int, concurrency: int = 2
+        self,
+        *,
+        time_cost: int,
+        memory_cost_kib: int,
+        parallelism: int,
+        concurrency: int = 2,
+        queue_limit: int | None = None,
     ) -> None:
         self._context = PasswordHash(
             (
@@ -131,18 +158,20 @@ class PasswordHasher:
             )
         )
         self._decoy_hash: str | None = None
-        # A burst of logins queues here instead of holding memory_cost each in every thread.
+        if queue_limit is None:
+            queue_limit = DEFAULT_QUEUE_PER_SLOT * concurrency
+        # Calls admitted (running or waiting); the limiter lets `concurrency` of them run.
+        self._admitted = 0
+        self._max_admitted = concurrency + queue_limit
         self._limiter = CapacityLimiter(concurrency)
 
     async def hash(self, password: str) -> str:
-        return await to_thread.run_sync(self._context.hash, password, limiter=self._limiter)
+        return await self._run(self._context.hash, password)
 
     async def verify(self, password: str, hashed: str) -> tuple[bool, str | None]:
         """Check a password; the second value is a new hash when the parameters changed."""
         try:
-            return await to_thread.run_sync(
-                self._context.verify_and_update, password, hashed, limiter=self._limiter
-            )
+            return await self._run(self._context.verify_and_update, password, hashed)
         except UnknownHashError:
             return False, None
 
@@ -153,9 +182,19 @@ class PasswordHasher:
     async def verify_decoy(self, password: str) -> None:
         """Spend the time of a real verification when there is no user to check against."""
         decoy = await self._decoy()
-        await to_thread.run_sync(self._context.verify, password, decoy, limiter=self._limiter)
+        await self._run(self._context.verify, password, decoy)
 
     async def _decoy(self) -> str:
         if self._decoy_hash is None:
             self._decoy_hash = await self.hash(uuid.uuid4().hex)
         return self._decoy_hash
+
+    async def _run(self, function: Callable[[*Args], Result], *args: *Args) -> Result:
+        # Counted on the event loop, before any await: no other call can slip in between.
+        if self._admitted >= self._max_admitted:
+            raise PasswordHashingBusyError(f"{self._admitted} password hashes running or queued")
+        self._admitted += 1
+        try:
+            return await to_thread.run_sync(function, *args, limiter=self._limiter)
+        finally:
+            self._admitted -= 1

@@ -16,7 +16,8 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import error_response, handle_dependency_unavailable
+from app.core.errors import error_response, handle_dependency_unavailable, handle_hashing_busy
+from app.core.security import PasswordHashingBusyError
 from app.schemas.error import ErrorResponse
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorResponse, "description": "Request body over MAX_REQUEST_BODY_BYTES"},
     429: {"model": ErrorResponse, "description": "Rate limit exceeded (when rate limiting is on)"},
     500: {"model": ErrorResponse, "description": "Unexpected error; quote the request id"},
-    503: {"model": ErrorResponse, "description": "A dependency (database, Redis) is unavailable"},
+    503: {
+        "model": ErrorResponse,
+        "description": "A dependency (database, Redis) is unavailable, or too many password "
+        "hashes are queued; retry after Retry-After",
+    },
 }
 
 
@@ -70,6 +75,7 @@ def install_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     for error_type in DATABASE_UNAVAILABLE_ERRORS:
         app.add_exception_handler(error_type, handle_dependency_unavailable)
+    app.add_exception_handler(PasswordHashingBusyError, handle_hashing_busy)
 
 
 class UnhandledErrorMiddleware:

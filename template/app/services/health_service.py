@@ -1,4 +1,10 @@
-"""Readiness: run every dependency check at once, each bounded by a timeout."""
+"""Readiness: run every dependency check at once, each bounded by a timeout.
+
+ReadinessProbe bounds what readiness costs the dependencies: probes that arrive while a check
+runs wait for that check, and its result answers further probes for `reuse_seconds`. However
+many callers (several kubelets, load balancers, a scanner), each dependency sees at most one
+ping per interval.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from app.schemas.health import CheckResult, Readiness
 
 HealthCheck = Callable[[], Awaitable[None]]
+Clock = Callable[[], float]
 
 logger = logging.getLogger(__name__)
 
@@ -39,3 +46,38 @@ async def _run(name: str, check: HealthCheck, limit_seconds: float) -> CheckResu
     if error is not None:
         return CheckResult(status="down", latency_ms=latency_ms, error=error)
     return CheckResult(status="up", latency_ms=latency_ms)
+
+
+class ReadinessProbe:
+    def __init__(
+        self,
+        checks: Mapping[str, HealthCheck],
+        *,
+        limit_seconds: float,
+        reuse_seconds: float,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self._checks = checks
+        self._limit_seconds = limit_seconds
+        self._reuse_seconds = reuse_seconds
+        self._clock = clock
+        self._in_flight: asyncio.Task[Readiness] | None = None
+        self._last: Readiness | None = None
+        self._last_at = 0.0
+
+    async def check(self) -> Readiness:
+        if self._last is not None and self._clock() - self._last_at < self._reuse_seconds:
+            return self._last
+        if self._in_flight is None:
+            self._in_flight = asyncio.create_task(self._check_once())
+        # Shielded: a probe that gives up (its client disconnected) must not cancel the check
+        # the other probes are waiting for.
+        return await asyncio.shield(self._in_flight)
+
+    async def _check_once(self) -> Readiness:
+        try:
+            report = await check_readiness(self._checks, self._limit_seconds)
+            self._last, self._last_at = report, self._clock()
+            return report
+        finally:
+            self._in_flight = None

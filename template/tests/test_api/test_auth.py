@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import threading
 from typing import Any
 
+import anyio
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
 
+from app.core.security import PasswordHasher
 from tests.support import PASSWORD, user_payload
 
 REGISTER = "/api/v1/auth/register"
@@ -144,3 +148,42 @@ async def test_json_login_refuses_an_oversized_password_as_invalid_input(
 
     assert response.status_code == 422
     assert "P1P1" not in response.text
+
+
+async def test_a_login_past_the_hashing_queue_is_a_quick_503_with_retry_after(
+    app: FastAPI, client: AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One slot and no queue: while one login hashes, the next is refused instead of waiting.
+    hasher = PasswordHasher(
+        time_cost=1, memory_cost_kib=1024, parallelism=1, concurrency=1, queue_limit=0
+    )
+    await hasher.prepare()
+    app.state.password_hasher = hasher
+    release = threading.Event()
+    started = threading.Event()
+
+    def held_verify(password: str, hashed: str) -> bool:
+        started.set()
+        release.wait(timeout=10)  # bounded: a failing test must not hang the suite
+        return False
+
+    monkeypatch.setattr(hasher._context, "verify", held_verify)
+    credentials = {"username": "nobody", "password": PASSWORD}
+    async with anyio.create_task_group() as group:
+        first: list[int] = []
+
+        async def hashing_login() -> None:
+            first.append((await client.post(LOGIN, json=credentials)).status_code)
+
+        group.start_soon(hashing_login)
+        await anyio.to_thread.run_sync(started.wait, 10)
+        refused = await client.post(LOGIN, json=credentials)
+        release.set()
+
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"] == "1"
+    assert refused.json() == {
+        "detail": "Service temporarily unavailable",
+        "request_id": refused.headers["x-request-id"],
+    }
+    assert first == [401]

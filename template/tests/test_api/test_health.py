@@ -5,8 +5,9 @@ import asyncio
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from app.api.deps import get_health_checks
+from app.api.deps import get_readiness_probe
 from app.bootstrap.settings import TestingSettings
+from app.services.health_service import HealthCheck, ReadinessProbe
 from tests.support import UNREACHABLE_DATABASE_URL, client_for, started_app
 
 
@@ -48,10 +49,8 @@ async def test_readiness_reports_a_check_that_exceeds_its_timeout(
     async def hanging_check() -> None:
         await asyncio.sleep(60)
 
-    app.dependency_overrides[get_health_checks] = lambda: {"database": hanging_check}
-    app.state.settings = app.state.settings.model_copy(
-        update={"HEALTH_CHECK_TIMEOUT_SECONDS": 0.05}
-    )
+    probe = ReadinessProbe({"database": hanging_check}, limit_seconds=0.05, reuse_seconds=0)
+    app.dependency_overrides[get_readiness_probe] = lambda: probe
 
     response = await client.get("/health/detailed")
 
@@ -60,3 +59,66 @@ async def test_readiness_reports_a_check_that_exceeds_its_timeout(
     assert check["status"] == "down"
     assert check["error"] == "timed out after 0.05s"
     assert check["latency_ms"] < 5000
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def counting_check(calls: list[int]) -> HealthCheck:
+    async def check() -> None:
+        calls.append(1)
+        await asyncio.sleep(0.01)  # long enough for every probe to arrive while it runs
+
+    return check
+
+
+async def test_a_flood_of_readiness_probes_costs_one_check_per_interval(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    calls: list[int] = []
+    clock = FakeClock()
+    probe = ReadinessProbe(
+        {"database": counting_check(calls)}, limit_seconds=1, reuse_seconds=1, clock=clock
+    )
+    app.dependency_overrides[get_readiness_probe] = lambda: probe
+
+    flood = await asyncio.gather(*(client.get("/health/detailed") for _ in range(50)))
+    clock.now += 0.5
+    reused = await client.get("/health/detailed")
+    checked_during_the_interval = len(calls)
+    clock.now += 0.6
+    fresh = await client.get("/health/detailed")
+
+    assert {response.status_code for response in flood} == {200}
+    assert reused.status_code == 200
+    assert checked_during_the_interval == 1
+    assert fresh.status_code == 200
+    assert len(calls) == 2
+
+
+async def test_without_reuse_every_probe_after_a_check_checks_again() -> None:
+    calls: list[int] = []
+    probe = ReadinessProbe({"database": counting_check(calls)}, limit_seconds=1, reuse_seconds=0)
+
+    await asyncio.gather(*(probe.check() for _ in range(5)))  # these share one in flight
+    await probe.check()
+
+    assert len(calls) == 2
+
+
+async def test_a_probe_that_gives_up_does_not_cancel_the_shared_check() -> None:
+    calls: list[int] = []
+    probe = ReadinessProbe({"database": counting_check(calls)}, limit_seconds=1, reuse_seconds=1)
+
+    impatient = asyncio.create_task(probe.check())
+    await asyncio.sleep(0)
+    impatient.cancel()
+    report = await probe.check()
+
+    assert report.status == "healthy"
+    assert len(calls) == 1

@@ -10,9 +10,11 @@ import pytest
 
 from app.core import security
 from app.core.security import (
+    DEFAULT_QUEUE_PER_SLOT,
     AccessTokenVerifier,
     InvalidTokenError,
     PasswordHasher,
+    PasswordHashingBusyError,
     create_access_token,
     decode_access_token,
 )
@@ -203,6 +205,58 @@ async def test_hashing_runs_at_most_concurrency_at_once(monkeypatch: pytest.Monk
             group.start_soon(hasher.hash, "SecurePass123")
 
     assert peak == 2
+
+
+async def test_a_call_past_the_running_and_queued_hashes_is_refused_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    concurrency, queue_limit = 2, 3
+    hasher = PasswordHasher(
+        time_cost=1,
+        memory_cost_kib=1024,
+        parallelism=1,
+        concurrency=concurrency,
+        queue_limit=queue_limit,
+    )
+    decoy = await hasher.hash("decoy-prepared-before-the-burst")
+    await hasher.prepare()
+    release = threading.Event()
+    started = threading.Semaphore(0)
+
+    def held_verify(password: str, hashed: str) -> tuple[bool, str | None]:
+        started.release()
+        release.wait(timeout=10)  # bounded: a failing test must not hang the suite
+        return False, None
+
+    monkeypatch.setattr(hasher._context, "verify_and_update", held_verify)
+    results: list[object] = []
+
+    async def verify() -> None:
+        results.append(await hasher.verify("SecurePass123", decoy))
+
+    async with anyio.create_task_group() as group:
+        for _ in range(concurrency + queue_limit):
+            group.start_soon(verify)
+        for _ in range(concurrency):
+            await anyio.to_thread.run_sync(started.acquire)
+        await anyio.sleep(0.01)  # the queued calls reach the gate
+
+        with pytest.raises(PasswordHashingBusyError):
+            await hasher.verify("SecurePass123", decoy)
+        # The decoy verification for unknown users waits at the same gate.
+        with pytest.raises(PasswordHashingBusyError):
+            await hasher.verify_decoy("SecurePass123")
+        release.set()
+
+    assert results == [(False, None)] * (concurrency + queue_limit)
+    # Admitted again once the queue drained.
+    assert await hasher.verify("SecurePass123", decoy) == (False, None)
+
+
+def test_the_default_queue_is_four_waiters_per_slot() -> None:
+    hasher = PasswordHasher(time_cost=1, memory_cost_kib=1024, parallelism=1, concurrency=3)
+
+    assert hasher._max_admitted == 3 + 3 * DEFAULT_QUEUE_PER_SLOT
 
 
 async def test_unknown_hash_format_is_a_failed_verification() -> None:
