@@ -41,7 +41,7 @@ class DatabaseUnavailableError(ConnectionError):
 
 class InvalidValueError(ValueError):
     """A bound value the driver cannot send (an unpaired surrogate is not UTF-8); the request
-    is at fault (answered with 422). Schemas refuse such values first; this is the net, raised
+    is at fault (answered with 400). Schemas refuse such values first; this is the net, raised
     here on the direct asyncpg path and by app/db/session.py's engines on SQLAlchemy's."""
 
 

@@ -65,7 +65,7 @@ def _discard_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any)
 def _refuse_unencodable_value(context: ExceptionContext) -> None:
     """A driver that raises the bare UnicodeEncodeError of a bound value (sqlite3 does, for an
     unpaired surrogate) gets it passed on as is by SQLAlchemy: raised as InvalidValueError, it
-    is the request's fault (a 422), like asyncpg's DataError for the same value."""
+    is the request's fault (a 400), like asyncpg's DataError for the same value."""
     if isinstance(context.original_exception, UnicodeEncodeError):
         raise InvalidValueError("a bound value is not valid text") from context.original_exception
 

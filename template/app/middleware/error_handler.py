@@ -93,7 +93,8 @@ async def handle_invalid_value(request: Request, exc: Exception) -> JSONResponse
         request.url.path,
         type(exc).__name__,
     )
-    return error_response(status.HTTP_422_UNPROCESSABLE_CONTENT, "Invalid value")
+    # 400, documented on every operation with this body; a 422 is documented as field errors.
+    return error_response(status.HTTP_400_BAD_REQUEST, "Invalid value")
 
 
 def caused_by_invalid_value(exc: BaseException) -> bool:
@@ -130,7 +131,7 @@ def install_exception_handlers(app: FastAPI) -> None:
         app.add_exception_handler(error_type, handle_dependency_unavailable)
     for error_type in INVALID_VALUE_ERRORS:
         app.add_exception_handler(error_type, handle_invalid_value)
-    # Any other driver error: a 422 when an invalid value is underneath, else the 500 it was.
+    # Any other driver error: a 400 when an invalid value is underneath, else the 500 it was.
     app.add_exception_handler(sa_exc.DBAPIError, handle_database_error)
 
 

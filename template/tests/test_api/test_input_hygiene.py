@@ -259,7 +259,7 @@ async def test_a_well_signed_token_with_absurd_claims_is_a_401(
     ],
     ids=lambda error: type(error).__name__,
 )
-async def test_a_value_the_database_refuses_is_a_422_logged_in_one_line(
+async def test_a_value_the_database_refuses_is_a_400_logged_in_one_line(
     app: FastAPI, client: AsyncClient, json_log: io.StringIO, error: Exception
 ) -> None:
     async def refused() -> None:
@@ -269,7 +269,7 @@ async def test_a_value_the_database_refuses_is_a_422_logged_in_one_line(
 
     response = await client.get("/refused")
 
-    assert response.status_code == 422
+    assert response.status_code == 400
     request_id = response.headers["x-request-id"]
     assert response.json() == {"detail": "Invalid value", "request_id": request_id}
     warnings = [r for r in log_records(json_log) if r["message"].startswith("invalid value")]
@@ -304,7 +304,7 @@ async def test_the_real_driver_refusing_a_value_is_never_a_500(
 
     on_postgresql = settings.DATABASE_URL.startswith("postgresql")
     if on_postgresql or value != UNSAFE_VALUES["nul"]:
-        assert response.status_code == 422, response.text
+        assert response.status_code == 400, response.text
         assert response.json()["detail"] == "Invalid value"
     else:  # SQLite stores NUL in text
         assert response.status_code == 200
