@@ -287,7 +287,7 @@ def _probe_bad_input(client: httpx.Client, token: str) -> None:
         "jti": uuid.uuid4().hex,
         "type": "access",
     }
-    absurd = _signed_token(claims, STRONG_SECRET)
+    absurd = _signed_token(claims, PRODUCTION_SECRET_KEY)
     me = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {absurd}"})
     assert me.status_code == 401, me.text
     assert me.headers["www-authenticate"] == "Bearer"
