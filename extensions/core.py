@@ -26,6 +26,9 @@ CORE_DEPENDENCIES: tuple[str, ...] = (
     "aiosqlite>=0.21",
     "pyjwt>=2.15,<3",
     "pwdlib[argon2]>=0.3.1,<0.4",
+    # The common-password list of the password policy (app/schemas/password.py reads its
+    # frequency_lists module, whose layout 4.x keeps).
+    "zxcvbn>=4.5,<5",
     # WEB_CONCURRENCY > 1: gunicorn supervises uvicorn worker processes (scripts/start.sh).
     "gunicorn>=23.0",
     "uvicorn-worker>=0.3",

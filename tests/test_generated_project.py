@@ -6,6 +6,9 @@ PostgreSQL and Redis must answer: their absence fails these tests, it never skip
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import re
 import signal
@@ -252,6 +255,44 @@ def _probe_core(client: httpx.Client, checks: set[str]) -> str:
     return _register_and_login(client)
 
 
+def _signed_token(claims: dict[str, Any], key: str) -> str:
+    def segment(data: bytes) -> bytes:
+        return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+    signing_input = (
+        segment(b'{"alg":"HS256","typ":"JWT"}') + b"." + segment(json.dumps(claims).encode())
+    )
+    signature = hmac.new(key.encode(), signing_input, hashlib.sha256).digest()
+    return (signing_input + b"." + segment(signature)).decode()
+
+
+def _probe_bad_input(client: httpx.Client, token: str) -> None:
+    """What reached a 500 on PostgreSQL before: a NUL in the login name (asyncpg refuses it),
+    on the JSON login and the OAuth2 form alike, and a well-signed token whose exp overflows a
+    datetime. Two auth requests: the rate limit probe's budget (5/minute) still holds."""
+    json_login = client.post(
+        "/api/v1/auth/login", json={"username": "pro\x00be", "password": PASSWORD}
+    )
+    form_login = client.post(
+        "/api/v1/auth/token", data={"username": "pro\x00be", "password": PASSWORD}
+    )
+    for response in (json_login, form_login):
+        assert response.status_code == 422, response.text
+        assert set(response.json()) == {"detail", "request_id"}
+    subject = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+    claims = {
+        "sub": subject.json()["id"],
+        "iat": int(time.time()),
+        "exp": 1e20,
+        "jti": uuid.uuid4().hex,
+        "type": "access",
+    }
+    absurd = _signed_token(claims, PRODUCTION_SECRET_KEY)
+    me = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {absurd}"})
+    assert me.status_code == 401, me.text
+    assert me.headers["www-authenticate"] == "Bearer"
+
+
 def _counter(text: str, route: str, status: str) -> float:
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -336,6 +377,7 @@ def test_service_serves_in_production_on_postgresql_and_redis(
             assert client.get("/docs").status_code == 404
             assert client.get("/openapi.json").status_code == 404
             assert client.get("/health").headers["strict-transport-security"].startswith("max-age=")
+            _probe_bad_input(client, token)
             if "metrics" in on:
                 _probe_metrics(client)
             if "cache" in on:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar, TypeVarTuple
+from typing import Any, TypeVar, TypeVarTuple
 
 import jwt
 from anyio import CapacityLimiter, to_thread
@@ -17,6 +18,7 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 JWT_ALGORITHM = "HS256"
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105 - a claim value, not a secret
 _REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "type"]
+_TOKEN_ID = re.compile(r"[!-~]{1,128}")  # printable ASCII
 
 Result = TypeVar("Result")
 Args = TypeVarTuple("Args")
@@ -76,12 +78,30 @@ def decode_access_token(token: str, *, secret_key: str) -> TokenClaims:
         raise InvalidTokenError(str(exc)) from exc
     if claims["type"] != ACCESS_TOKEN_TYPE:
         raise InvalidTokenError("not an access token")
+    if "nbf" in claims:  # ours carry none, but PyJWT honours one given
+        _instant(claims, "nbf")
+    # Ours are 32 hex digits; anything else would reach a revocation lookup as is.
+    if not _TOKEN_ID.fullmatch(claims["jti"]):
+        raise InvalidTokenError("the jti claim is not a token id")
     return TokenClaims(
         subject=str(claims["sub"]),
-        issued_at=datetime.fromtimestamp(claims["iat"], UTC),
-        expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        issued_at=_instant(claims, "iat"),
+        expires_at=_instant(claims, "exp"),
         token_id=str(claims["jti"]),
     )
+
+
+def _instant(claims: dict[str, Any], name: str) -> datetime:
+    """A NumericDate claim as a datetime. PyJWT has compared it with the clock, but accepts any
+    number (1e20, -1e20) and anything int() takes (true, "17"): out of datetime's range, a
+    well-signed token would be a 500 instead of a 401."""
+    value = claims[name]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidTokenError(f"the {name} claim is not a number")
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise InvalidTokenError(f"the {name} claim is out of range") from exc
 
 
 class AccessTokenVerifier:

@@ -39,6 +39,12 @@ class DatabaseUnavailableError(ConnectionError):
     """The database could not answer; the request can be retried (answered with 503)."""
 
 
+class InvalidValueError(ValueError):
+    """A bound value the driver cannot send (an unpaired surrogate is not UTF-8); the request
+    is at fault (answered with 400). Schemas refuse such values first; this is the net, raised
+    here on the direct asyncpg path and by app/db/session.py's engines on SQLAlchemy's."""
+
+
 class RowReader:
     """`concurrency` is the pool's capacity (DB_POOL_SIZE + DB_MAX_OVERFLOW); `wait_seconds`
     bounds the wait for a turn, like DB_POOL_TIMEOUT_SECONDS bounds a checkout.
@@ -96,6 +102,10 @@ class RowReader:
                 # SQLAlchemy never saw this failure: drop the connection so the pool replaces it.
                 pooled.invalidate(exc)
                 raise DatabaseUnavailableError("database connection lost") from exc
+            except UnicodeEncodeError as exc:
+                # Raised while encoding the arguments, before anything was sent: the
+                # connection is fine. (A NUL is refused by the server: asyncpg.DataError.)
+                raise InvalidValueError("a bound value is not valid text") from exc
         finally:
             # Check-in may close the connection (an overflow one, or after invalidate), which
             # awaits the driver: SQLAlchemy's async bridge has to run it.

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.core.config import Settings
+from app.db.reads import InvalidValueError
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -28,6 +29,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
             connect_args={"timeout": settings.DB_CONNECT_TIMEOUT_SECONDS},
         )
         event.listen(engine.sync_engine, "connect", _enable_sqlite_foreign_keys)
+        event.listen(engine.sync_engine, "handle_error", _refuse_unencodable_value)
         return engine
     connect_args: dict[str, Any] = {}
     if url.get_driver_name() == "asyncpg":
@@ -48,6 +50,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     )
     if url.get_driver_name() == "asyncpg":
         event.listen(engine.sync_engine, "checkout", _discard_closed_connection)
+    event.listen(engine.sync_engine, "handle_error", _refuse_unencodable_value)
     return engine
 
 
@@ -57,6 +60,14 @@ def _discard_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any)
     at no cost per request (pool_pre_ping would add a SELECT 1 to every checkout)."""
     if dbapi_connection.driver_connection.is_closed():
         raise DisconnectionError("connection closed by the server")
+
+
+def _refuse_unencodable_value(context: ExceptionContext) -> None:
+    """A driver that raises the bare UnicodeEncodeError of a bound value (sqlite3 does, for an
+    unpaired surrogate) gets it passed on as is by SQLAlchemy: raised as InvalidValueError, it
+    is the request's fault (a 400), like asyncpg's DataError for the same value."""
+    if isinstance(context.original_exception, UnicodeEncodeError):
+        raise InvalidValueError("a bound value is not valid text") from context.original_exception
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -18,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import error_response, handle_dependency_unavailable, handle_hashing_busy
 from app.core.security import PasswordHashingBusyError
+from app.db.reads import InvalidValueError
 from app.schemas.error import ErrorResponse
 
 logger = logging.getLogger(__name__)
@@ -30,6 +32,17 @@ DATABASE_UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
     ConnectionError,
     TimeoutError,
 )
+
+# Values the database or its driver refused (PostgreSQL's class 22: NUL in text, a number out
+# of range, ...; asyncpg's own DataError for an argument it cannot encode): the request is at
+# fault. Schemas refuse them first; this is the net.
+INVALID_VALUE_ERRORS: tuple[type[Exception], ...] = (
+    sa_exc.DataError,
+    asyncpg.DataError,
+    InvalidValueError,
+)
+# Underneath a driver error only: anywhere else a UnicodeEncodeError is a bug of ours.
+_INVALID_VALUE_CAUSES = (*INVALID_VALUE_ERRORS, UnicodeEncodeError)
 
 
 # Answers any operation may give, documented on every one so clients (and fuzzers) expect them.
@@ -49,8 +62,21 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 def sanitize_validation_errors(errors: Any) -> list[dict[str, Any]]:
     """Keep where and why a field failed; drop the submitted input and its context."""
     return [
-        {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]} for error in errors
+        {
+            "loc": [_encodable(part) for part in error["loc"]],
+            "msg": _encodable(error["msg"]),
+            "type": error["type"],
+        }
+        for error in errors
     ]
+
+
+def _encodable(value: Any) -> Any:
+    """A key the client sent (in `loc`) may hold an unpaired surrogate, which the UTF-8 response
+    body cannot carry: it is escaped instead of turning the 422 into a 500."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
 
 
 async def handle_validation_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -62,6 +88,39 @@ async def handle_validation_error(_request: Request, exc: Exception) -> JSONResp
         extra={"fields": [".".join(str(part) for part in e["loc"]) for e in errors]},
     )
     return error_response(status.HTTP_422_UNPROCESSABLE_CONTENT, errors)
+
+
+async def handle_invalid_value(request: Request, exc: Exception) -> JSONResponse:
+    # One line, no traceback: anyone can send such a value, and it is not a fault of ours.
+    logger.warning(
+        "invalid value refused by the database on %s %s: %s",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+    )
+    # 400, documented on every operation with this body; a 422 is documented as field errors.
+    return error_response(status.HTTP_400_BAD_REQUEST, "Invalid value")
+
+
+def caused_by_invalid_value(exc: BaseException) -> bool:
+    """Whether an error of SQLAlchemy's is an invalid value underneath: its asyncpg adapter
+    wraps a driver DataError in a plain DBAPIError, the asyncpg exception as the cause."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, _INVALID_VALUE_CAUSES):
+            return True
+        seen.add(id(current))
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+    return False
+
+
+async def handle_database_error(request: Request, exc: Exception) -> JSONResponse:
+    if caused_by_invalid_value(exc):
+        return await handle_invalid_value(request, exc)
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(status.HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error")
 
 
 async def handle_http_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -76,6 +135,10 @@ def install_exception_handlers(app: FastAPI) -> None:
     for error_type in DATABASE_UNAVAILABLE_ERRORS:
         app.add_exception_handler(error_type, handle_dependency_unavailable)
     app.add_exception_handler(PasswordHashingBusyError, handle_hashing_busy)
+    for error_type in INVALID_VALUE_ERRORS:
+        app.add_exception_handler(error_type, handle_invalid_value)
+    # Any other driver error: a 400 when an invalid value is underneath, else the 500 it was.
+    app.add_exception_handler(sa_exc.DBAPIError, handle_database_error)
 
 
 class UnhandledErrorMiddleware:

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from app.core.security import PasswordHasher
+from app.schemas.password import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from tests.support import PASSWORD, user_payload
 
 REGISTER = "/api/v1/auth/register"
@@ -57,10 +58,10 @@ async def test_register_refuses_a_taken_email_or_username(
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"password": "securepass123"}, "password"),  # no uppercase letter
-        ({"password": "SecurePassword"}, "password"),  # no digit
         ({"password": "Sec1"}, "password"),  # too short
         ({"password": "S1" + "x" * 200}, "password"),  # too long
+        ({"password": "Password1"}, "password"),  # common
+        ({"password": "A1" + "\x00" * 6}, "password"),  # control characters
         ({"email": "not-an-email"}, "email"),
         ({"username": "ab"}, "username"),
         ({"username": "bad name!"}, "username"),
@@ -129,16 +130,33 @@ async def test_login_failures_are_indistinguishable_401s(
 async def test_token_endpoint_accepts_the_oauth2_password_form(
     client: AsyncClient, registered_user: dict[str, Any]
 ) -> None:
-    ok = await client.post(TOKEN, data={"username": "testuser", "password": PASSWORD})
+    # As the docs' Authorize button posts it: grant type, empty scope, no client credentials.
+    form = {"grant_type": "password", "username": "testuser", "password": PASSWORD, "scope": ""}
+    ok = await client.post(TOKEN, data=form)
     refused = await client.post(TOKEN, data={"username": "testuser", "password": "Nope12345"})
-    # Longer than registration allows: refused without spending an Argon2 run on it.
-    oversized = await client.post(TOKEN, data={"username": "testuser", "password": "P1" * 5000})
 
     assert ok.status_code == 200
     assert ok.json()["token_type"] == "bearer"
-    for response in (refused, oversized):
-        assert response.status_code == 401
-        assert response.headers["www-authenticate"] == "Bearer"
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"username": "testuser", "password": "P1" * 5000},  # longer than registration allows
+        {"username": "test\x00user", "password": PASSWORD},
+        {"username": "testuser", "password": PASSWORD, "grant_type": "client_credentials"},
+    ],
+)
+async def test_token_endpoint_refuses_an_invalid_form_unhashed(
+    client: AsyncClient, registered_user: dict[str, Any], form: dict[str, str]
+) -> None:
+    response = await client.post(TOKEN, data=form)
+
+    assert response.status_code == 422
+    assert set(response.json()) == {"detail", "request_id"}
+    assert form["password"] not in response.text
 
 
 async def test_json_login_refuses_an_oversized_password_as_invalid_input(
@@ -187,3 +205,49 @@ async def test_a_login_past_the_hashing_queue_is_a_quick_503_with_retry_after(
         "request_id": refused.headers["x-request-id"],
     }
     assert first == [401]
+
+
+async def test_register_accepts_a_long_password_without_composition_rules(
+    client: AsyncClient,
+) -> None:
+    response = await client.post(
+        REGISTER, json=user_payload(password="correct horse battery staple")
+    )
+
+    assert response.status_code == 201, response.text
+
+
+async def test_register_lists_every_broken_password_rule_in_one_error(
+    client: AsyncClient,
+) -> None:
+    # Too short, common ("pass" once the NUL is dropped) and holding a control character.
+    payload = user_payload(password="pass\x00")
+
+    response = await client.post(REGISTER, json=payload)
+
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "password"]
+    assert error["type"] == "password_policy"
+    for rule in ("at least 8 characters", "control characters", "most common passwords"):
+        assert rule in error["msg"]
+    assert "pass\\u0000" not in response.text  # the password, as JSON would spell it
+
+
+@pytest.mark.parametrize("password", ["password1", "PASSWORD1", "PaSsWoRd1", "Qwertyuiop"])
+async def test_register_refuses_common_passwords_whatever_their_case(
+    client: AsyncClient, password: str
+) -> None:
+    response = await client.post(REGISTER, json=user_payload(password=password))
+
+    assert response.status_code == 422
+    assert "most common passwords" in response.json()["detail"][0]["msg"]
+
+
+async def test_the_password_rules_are_in_the_openapi_schema(app: FastAPI) -> None:
+    password = app.openapi()["components"]["schemas"]["UserCreate"]["properties"]["password"]
+
+    assert password["minLength"] == PASSWORD_MIN_LENGTH
+    assert password["maxLength"] == PASSWORD_MAX_LENGTH
+    assert "common passwords" in password["description"]
+    assert "control characters" in password["description"]

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, status
 
 from app.api.deps import AuthServiceDep, credentials_error, no_store
 from app.schemas.error import ErrorResponse
-from app.schemas.token import LoginRequest, Token
-from app.schemas.user import PASSWORD_MAX_LENGTH, UserCreate, UserRead
+from app.schemas.password import PASSWORD_MAX_LENGTH
+from app.schemas.token import LoginRequest, OAuth2PasswordForm, Token
+from app.schemas.user import UserCreate, UserRead
 from app.services.auth_service import AuthService
 from app.services.notification_service import send_welcome
 from app.services.user_service import UserAlreadyExistsError
@@ -48,9 +48,7 @@ async def login(credentials: LoginRequest, auth: AuthServiceDep) -> Token:
     responses=_UNAUTHORIZED,
     dependencies=[Depends(no_store)],
 )
-async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthServiceDep
-) -> Token:
+async def token(form: Annotated[OAuth2PasswordForm, Form()], auth: AuthServiceDep) -> Token:
     return await _issue_token(auth, form.username, form.password)
 
 

@@ -1,0 +1,310 @@
+"""No input reaches a 500: every string field of every operation (walked from the app's own
+OpenAPI document, so each render's routes are covered) and every claim of a well-signed token.
+
+Run on PostgreSQL too (TEST_DATABASE_URL): only its text type refuses NUL.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import asyncpg
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient, Response
+from sqlalchemy import bindparam, select
+from sqlalchemy import exc as sa_exc
+
+from app.api.deps import SessionDep
+from app.bootstrap.settings import AppSettings
+from app.db.reads import InvalidValueError, RowReader
+from app.models.user import User
+from tests.support import log_records
+
+UNSAFE_VALUES = {"nul": "a\x00b", "lone surrogate": "a\ud800b"}
+_VALID_TEXT = "walker-value-1"
+
+
+@dataclass
+class Operation:
+    method: str
+    path: str
+    body_type: str | None = None  # "json" or "form"
+    body: dict[str, Any] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
+    path_params: dict[str, str] = field(default_factory=dict)
+    # (where, name, max length) of every string field
+    strings: list[tuple[str, str, int]] = field(default_factory=list)
+
+
+def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        target: Any = document
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        schema = target
+    return schema
+
+
+def _string_schema(schema: dict[str, Any]) -> dict[str, Any] | None:
+    if schema.get("type") == "string":
+        return schema
+    for option in schema.get("anyOf", []):
+        if option.get("type") == "string":
+            return dict(option)
+    return None
+
+
+def _valid_value(schema: dict[str, Any]) -> Any:
+    if schema.get("format") == "email":
+        return "walker@example.com"
+    if _string_schema(schema) is not None:
+        return _VALID_TEXT
+    if schema.get("type") in ("integer", "number"):
+        return 1
+    if schema.get("type") == "boolean":
+        return True
+    return None
+
+
+def _bound(where: str, name: str, schema: dict[str, Any]) -> int:
+    string = _string_schema(schema)
+    assert string is not None
+    if string.get("format") == "email":
+        return 320  # email-validator's own bound
+    assert "maxLength" in string, f"{where} field {name!r} has no maxLength: use SafeStr"
+    return int(string["maxLength"])
+
+
+def operations(document: dict[str, Any]) -> list[Operation]:
+    found = []
+    for path, item in document["paths"].items():
+        for method, spec in item.items():
+            operation = Operation(method=method.upper(), path=path)
+            for parameter in spec.get("parameters", []):
+                schema = _resolve(document, parameter.get("schema", {}))
+                where, name = parameter["in"], parameter["name"]
+                if where not in ("query", "path"):
+                    continue
+                target = operation.query if where == "query" else operation.path_params
+                if parameter.get("required") or where == "path":
+                    target[name] = str(_valid_value(schema)).lower()
+                if _string_schema(schema) is not None:
+                    operation.strings.append((where, name, _bound(where, name, schema)))
+            for media_type, content in spec.get("requestBody", {}).get("content", {}).items():
+                operation.body_type = "json" if media_type == "application/json" else "form"
+                schema = _resolve(document, content["schema"])
+                required = set(schema.get("required", []))
+                for name, property_schema in schema.get("properties", {}).items():
+                    property_schema = _resolve(document, property_schema)
+                    if name in required:
+                        operation.body[name] = _valid_value(property_schema)
+                    if _string_schema(property_schema) is not None:
+                        bound = _bound("body", name, property_schema)
+                        operation.strings.append(("body", name, bound))
+            found.append(operation)
+    return found
+
+
+def _encode(value: str) -> str:
+    # Percent-encoded UTF-8 as a client would send it; a surrogate goes as its raw bytes.
+    return quote(value.encode("utf-8", "surrogatepass"), safe="")
+
+
+def _form(fields: dict[str, Any]) -> str:
+    return "&".join(f"{name}={_encode(str(value))}" for name, value in fields.items())
+
+
+async def send(
+    client: AsyncClient,
+    operation: Operation,
+    headers: dict[str, str],
+    where: str = "",
+    **value: str,
+) -> Response:
+    """The operation with its valid values, and `value` in place of one at `where`."""
+    body = {**operation.body, **(value if where == "body" else {})}
+    query = {**operation.query, **(value if where == "query" else {})}
+    url = operation.path
+    for name, text in {**operation.path_params, **(value if where == "path" else {})}.items():
+        url = url.replace("{" + name + "}", _encode(text))
+    if query:
+        url += "?" + _form(query)
+    if operation.body_type == "json":
+        content = json.dumps(body).encode()  # ensure_ascii: a surrogate goes as "\ud800"
+        headers = {**headers, "Content-Type": "application/json"}
+    elif operation.body_type == "form":
+        content = _form(body).encode()
+        headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
+    else:
+        content = b""
+    return await client.request(operation.method, url, content=content, headers=headers)
+
+
+def assert_refused(response: Response, what: str) -> None:
+    assert 400 <= response.status_code < 500, f"{what}: {response.status_code} {response.text}"
+    assert set(response.json()) == {"detail", "request_id"}, what
+
+
+async def test_every_string_field_refuses_nul_surrogates_and_oversized_values(
+    app: FastAPI, client: AsyncClient, auth_headers: dict[str, str]
+) -> None:
+    walked = operations(app.openapi())
+    fields = {(op.path, name) for op in walked for _, name, _ in op.strings}
+    # The walk sees the seed's fields; if it saw none it would prove nothing.
+    assert ("/api/v1/auth/login", "username") in fields
+    assert ("/api/v1/auth/token", "password") in fields
+    assert ("/api/v1/auth/register", "password") in fields
+    for operation in walked:
+        if not operation.strings:
+            continue
+        # The other fields are valid, so a refused value is the field's own doing, and an
+        # accepted one would travel on to the service and the database.
+        baseline = await send(client, operation, auth_headers)
+        assert baseline.status_code != 422, f"{operation.path}: {baseline.text}"
+        for where, name, bound in operation.strings:
+            values = {**UNSAFE_VALUES, "oversized": "x" * (bound + 1)}
+            for label, bad in values.items():
+                response = await send(client, operation, auth_headers, where, **{name: bad})
+                what = f"{label} in {operation.method} {operation.path} {name}"
+                if label == "lone surrogate" and (where != "body" or operation.body_type != "json"):
+                    # Only JSON can spell one; as bytes it is invalid UTF-8, which forms,
+                    # queries and paths decode to U+FFFD: harmless text, never a 500.
+                    assert response.status_code < 500, f"{what}: {response.text}"
+                    continue
+                assert_refused(response, what)
+
+
+def _segment(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+def signed_token(payload_json: str, key: str) -> str:
+    """An HS256 token over raw JSON text, so claims no JSON encoder would write (NaN, 5000-digit
+    integers, unpaired surrogates) are signed with the service's own key."""
+    header = _segment(b'{"alg":"HS256","typ":"JWT"}')
+    signing_input = header + b"." + _segment(payload_json.encode("utf-8", "surrogatepass"))
+    signature = hmac.new(key.encode(), signing_input, hashlib.sha256).digest()
+    return (signing_input + b"." + _segment(signature)).decode()
+
+
+ABSURD_NUMBERS = [
+    "1e20", "-1e20", "1" + "0" * 30, "-" + "1" * 30, "1" + "0" * 5000, "NaN", "Infinity",
+    "-Infinity", '"17"', "true", "null", "[]", "{}", '"\\ud800"', '"\\u0000"',
+]  # fmt: skip
+ABSURD_STRINGS = [
+    "1e20", "null", "true", "[]", '{"a": 1}', '"\\u0000"', '"\\ud800"', '""',
+    '"' + "x" * 5000 + '"', "1" + "0" * 5000,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("claim", "values"),
+    [
+        ("exp", ABSURD_NUMBERS),
+        ("iat", ABSURD_NUMBERS),
+        # A not-before in the distant past is merely always met.
+        ("nbf", [value for value in ABSURD_NUMBERS if not value.startswith("-")]),
+        ("sub", ABSURD_STRINGS),
+        ("jti", ABSURD_STRINGS),
+        ("type", ABSURD_STRINGS),
+    ],
+)
+async def test_a_well_signed_token_with_absurd_claims_is_a_401(
+    client: AsyncClient,
+    settings: AppSettings,
+    registered_user: dict[str, Any],
+    claim: str,
+    values: list[str],
+) -> None:
+    now = int(time.time())
+    claims = {
+        "sub": json.dumps(registered_user["id"]),
+        "iat": str(now),
+        "exp": str(now + 60),
+        "jti": json.dumps(uuid.uuid4().hex),
+        "type": '"access"',
+    }
+    key = settings.SECRET_KEY.get_secret_value()
+
+    async def me(payload: dict[str, str]) -> Response:
+        token = signed_token("{" + ",".join(f'"{k}": {v}' for k, v in payload.items()) + "}", key)
+        return await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+
+    assert (await me(claims)).status_code == 200  # the same token with sound claims
+    for value in values:
+        response = await me({**claims, claim: value})
+
+        assert response.status_code == 401, f"{claim}={value[:20]}: {response.text}"
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert set(response.json()) == {"detail", "request_id"}
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        sa_exc.DataError("INSERT ...", {}, Exception("invalid byte sequence")),
+        asyncpg.exceptions.CharacterNotInRepertoireError("invalid byte sequence for encoding"),
+        asyncpg.exceptions.NumericValueOutOfRangeError("value out of range"),
+        InvalidValueError("a bound value is not valid text"),
+    ],
+    ids=lambda error: type(error).__name__,
+)
+async def test_a_value_the_database_refuses_is_a_400_logged_in_one_line(
+    app: FastAPI, client: AsyncClient, json_log: io.StringIO, error: Exception
+) -> None:
+    async def refused() -> None:
+        raise error
+
+    app.add_api_route("/refused", refused)
+
+    response = await client.get("/refused")
+
+    assert response.status_code == 400
+    request_id = response.headers["x-request-id"]
+    assert response.json() == {"detail": "Invalid value", "request_id": request_id}
+    warnings = [r for r in log_records(json_log) if r["message"].startswith("invalid value")]
+    assert len(warnings) == 1
+    assert warnings[0]["level"] == "WARNING"
+    assert "exc_info" not in warnings[0]
+    assert not [r for r in log_records(json_log) if r["level"] in ("ERROR", "CRITICAL")]
+
+
+_USER_BY_NAME = select(User.id).where(User.username == bindparam("name"))
+
+
+@pytest.mark.parametrize("path", ["row-reader", "session"])
+@pytest.mark.parametrize("value", list(UNSAFE_VALUES.values()), ids=list(UNSAFE_VALUES))
+async def test_the_real_driver_refusing_a_value_is_never_a_500(
+    app: FastAPI, client: AsyncClient, settings: AppSettings, value: str, path: str
+) -> None:
+    """Past the schemas (a route a team adds with a plain `str`): the net holds on the
+    RowReader's direct asyncpg path and on SQLAlchemy's."""
+    reader: RowReader = app.state.row_reader
+
+    async def row_reader() -> dict[str, Any] | None:
+        return await reader.first(_USER_BY_NAME, name=value)
+
+    async def session(session: SessionDep) -> str | None:
+        found = await session.scalar(_USER_BY_NAME, {"name": value})
+        return None if found is None else str(found)
+
+    app.add_api_route("/lookup", row_reader if path == "row-reader" else session)
+
+    response = await client.get("/lookup")
+
+    on_postgresql = settings.DATABASE_URL.startswith("postgresql")
+    if on_postgresql or value != UNSAFE_VALUES["nul"]:
+        assert response.status_code == 400, response.text
+        assert response.json()["detail"] == "Invalid value"
+    else:  # SQLite stores NUL in text
+        assert response.status_code == 200
