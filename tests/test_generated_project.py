@@ -303,6 +303,12 @@ def _probe_cache(client: httpx.Client) -> None:
     second = client.get("/api/v1/reports/users")
     assert first.status_code == second.status_code == 200
     assert first.json()["generated_at"] == second.json()["generated_at"], "cache hit expected"
+    # Keyed by the value the endpoint receives (the last of repeated ones), not by the raw query.
+    last_false = client.get("/api/v1/reports/users?active_only=true&active_only=false")
+    last_true = client.get("/api/v1/reports/users?active_only=false&active_only=true")
+    assert (last_false.json()["active_only"], last_true.json()["active_only"]) == (False, True)
+    padded = client.get("/api/v1/reports/users", params={f"junk{n}": "x" * 100 for n in range(50)})
+    assert padded.json() == first.json(), "parameters the endpoint does not take share the entry"
 
 
 def test_service_serves_in_development_on_embedded_sqlite(
