@@ -49,6 +49,8 @@ from tests.scenarios import ALL_ON  # noqa: E402
 
 # Made per run: a key written in the template's files is published, and the service refuses it.
 SECRET_KEY = secrets.token_urlsafe(48)
+# /metrics needs a credential in production; the benchmarks never scrape it.
+METRICS_TOKEN = secrets.token_urlsafe(24)
 PASSWORD = "SecurePass123"
 BIN = Path(sys.executable).parent
 
@@ -202,6 +204,7 @@ def service_environment(database: Database, redis: PrivateRedis) -> dict[str, st
         "REDIS_KEY_PREFIX": f"bench-{database.name}",
         "ALLOWED_ORIGINS": "https://app.example.com",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "METRICS_TOKEN": METRICS_TOKEN,
         # Limits stay on (their cost is part of the stack) but high enough to refuse nothing.
         "RATE_LIMIT_DEFAULT": "100000000/minute",
         "RATE_LIMIT_AUTH": "100000000/minute",

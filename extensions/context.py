@@ -133,6 +133,12 @@ class ContextUpdater(ContextHook):
                 for setting in f.settings
                 if setting.test_value is not None
             ],
+            production_test_settings=[
+                (setting.name, setting.production_test_value)
+                for f in enabled
+                for setting in f.settings
+                if setting.production_test_value is not None
+            ],
             test_plugins=[plugin for f in enabled for plugin in f.test_plugins],
             integrations=integrations(ordered),
             integration_order=[f.name for f in ordered if f.integration],
@@ -156,7 +162,6 @@ class ContextUpdater(ContextHook):
             kubernetes_secret_env=kubernetes.secret_env(enabled, slug),
             kubernetes_secret_examples=kubernetes.secret_examples(enabled),
             kubernetes_manifests=kubernetes.manifests(enabled),
-            kubernetes_pod_annotations=kubernetes.pod_annotations(enabled),
             kubernetes_memory_volumes=kubernetes.memory_volumes(enabled),
             published_key_digests=published.published_digests(),
         )

@@ -33,6 +33,9 @@ class Setting:
     required_in_production: bool = False
     # Python expression (a str) the generated tests export, e.g. to reach the test Redis.
     test_value: str | None = None
+    # Python expression the generated tests set only where they load production settings: a
+    # value production requires that the test environment itself leaves unset.
+    production_test_value: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,9 +92,8 @@ class Feature:
     compose_environment: Mapping[str, str] = field(default_factory=dict)
     compose_processes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     ci_services: tuple[CIService, ...] = ()
-    # deploy/kubernetes/: manifests listed in the kustomization, API pod annotations and volumes.
+    # deploy/kubernetes/: manifests listed in the kustomization, and the API pods' volumes.
     kubernetes_manifests: tuple[str, ...] = ()
-    kubernetes_pod_annotations: Mapping[str, str] = field(default_factory=dict)
     kubernetes_memory_volumes: tuple[MemoryVolume, ...] = ()
 
 
@@ -260,16 +262,23 @@ FEATURES: tuple[Feature, ...] = (
             Setting(
                 "METRICS_TOKEN",
                 "",
-                "When set, /metrics requires `Authorization: Bearer <token>`",
+                "/metrics requires `Authorization: Bearer <token>` when set; production requires "
+                "it (16+ characters: python -c 'import secrets; print(secrets.token_urlsafe(32))')",
                 secret=True,
+                required_in_production=True,
+                production_test_value='"test-metrics-token-" + RUN_ID',
+            ),
+            Setting(
+                "METRICS_PUBLIC",
+                "false",
+                "true: production starts without METRICS_TOKEN; only when nothing outside a "
+                "private network can reach /metrics",
             ),
         ),
         # A worker that exits leaves its files in PROMETHEUS_MULTIPROC_DIR; its live gauges go.
         server_hooks={"child_exit": "app.integrations.metrics_processes"},
-        kubernetes_pod_annotations={
-            "prometheus.io/scrape": "true",
-            "prometheus.io/port": "8000",
-            "prometheus.io/path": "/metrics",
+        compose_environment={
+            "METRICS_TOKEN": "${METRICS_TOKEN:?set METRICS_TOKEN to 16+ random characters}",
         },
         kubernetes_memory_volumes=(
             MemoryVolume(
@@ -436,6 +445,17 @@ FEATURES: tuple[Feature, ...] = (
             "hpa.yaml",
             "pdb.yaml",
             "service.yaml",
+        ),
+    ),
+    Feature(
+        name="kubernetes_metrics",
+        summary="A Prometheus Operator PodMonitor scraping /metrics with METRICS_TOKEN from the "
+        "Secret (deploy/kubernetes/monitoring/, its own kustomization)",
+        when=lambda a: a["deploy"] == "kubernetes" and bool(a["metrics"]),
+        example={"deploy": "kubernetes", "metrics": True},
+        files=(
+            "deploy/kubernetes/monitoring/kustomization.yaml",
+            "deploy/kubernetes/monitoring/podmonitor.yaml",
         ),
     ),
     Feature(

@@ -1,5 +1,5 @@
 """What deploy/kubernetes/ renders from the enabled features: ConfigMap entries, Secret
-references and their placeholders, the kustomization's manifests, pod annotations and volumes.
+references and their placeholders, the kustomization's manifests and the pods' volumes.
 
 A setting marked `secret` comes from the Secret `<slug>-secrets`; every other one is in the
 ConfigMap with its .env.example value.
@@ -25,7 +25,7 @@ def secret_env(features: Iterable[Feature], slug: str) -> list[dict[str, Any]]:
     """Container `env` entries reading each secret setting from the Secret `<slug>-secrets`.
 
     Settings production requires are required keys (a missing key stops the pod before it
-    starts); optional secrets (e.g. METRICS_TOKEN) are `optional: true`.
+    starts); optional secrets (e.g. SENTRY_DSN) are `optional: true`.
     """
     entries = [(name, True) for name, _ in CORE_SECRETS] + [
         (setting.name, setting.required_in_production)
@@ -54,8 +54,12 @@ def secret_examples(features: Iterable[Feature]) -> list[tuple[str, str]]:
     for feature in features:
         for setting in feature.settings:
             if setting.secret:
-                # The value a container beside the service would use, e.g. redis://redis:6379/0.
+                # The value a container beside the service would use, e.g. redis://redis:6379/0;
+                # where compose passes the operator's own value through, a placeholder the
+                # service refuses.
                 value = feature.compose_environment.get(setting.name, setting.example)
+                if "${" in value:
+                    value = "change-me"
                 examples.append((setting.name, value))
     return examples
 
@@ -72,13 +76,6 @@ def config(features: Iterable[Feature], slug: str) -> list[tuple[str, str]]:
 
 def manifests(features: Iterable[Feature]) -> list[str]:
     return sorted({name for feature in features for name in feature.kubernetes_manifests})
-
-
-def pod_annotations(features: Iterable[Feature]) -> dict[str, str]:
-    annotations: dict[str, str] = {}
-    for feature in features:
-        annotations.update(feature.kubernetes_pod_annotations)
-    return annotations
 
 
 def memory_volumes(features: Iterable[Feature]) -> list[dict[str, str]]:

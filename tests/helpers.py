@@ -30,6 +30,8 @@ ANSWERS_FILE = ".copier-answers.yml"
 PRODUCTION_SECRET_KEY = secrets.token_urlsafe(48)
 # What the service answers for when the tests reach it on loopback.
 PRODUCTION_ALLOWED_HOSTS = "127.0.0.1,localhost"
+# The bearer token production's /metrics requires, made for this run like the key.
+PRODUCTION_METRICS_TOKEN = secrets.token_urlsafe(24)
 # An absolute path: a `uv` found on PATH may be a pyenv shim that obeys the rendered
 # project's .python-version and fails there.
 UV = find_uv_bin()

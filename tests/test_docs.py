@@ -477,7 +477,7 @@ def test_operations_name_every_variable_compose_requires(all_on_render: Rendered
     required = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*):\?", compose))
     docker_section = (TEMPLATE_ROOT / "docs" / "operations.md").read_text().split("### Docker")[1]
 
-    assert required == {"SECRET_KEY", "POSTGRES_PASSWORD"}
+    assert required == {"SECRET_KEY", "POSTGRES_PASSWORD", "METRICS_TOKEN"}
     assert {name for name in required if f"`{name}`" not in docker_section} == set()
 
 
@@ -671,6 +671,7 @@ def test_secret_and_preflight_commands(docs_project: RenderedProject) -> None:
         "DATABASE_URL": "postgresql://app:app@127.0.0.1:5432/app",
         "ALLOWED_ORIGINS": "https://app.example.com",
         "ALLOWED_HOSTS": "api.example.com",
+        "METRICS_TOKEN": secret,
     }
 
     _ok(_shell(docs_project.path, preflight, complete))

@@ -29,6 +29,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers import (
     PRODUCTION_ALLOWED_HOSTS,
+    PRODUCTION_METRICS_TOKEN,
     PRODUCTION_SECRET_KEY,
     UV,
     RenderedProject,
@@ -40,6 +41,7 @@ from tests.scenarios import options_on
 
 pytestmark = pytest.mark.deep
 
+METRICS_TOKEN = PRODUCTION_METRICS_TOKEN
 PASSWORD = "SecurePass123"
 
 
@@ -150,6 +152,7 @@ def production_environment(
         "ALLOWED_HOSTS": PRODUCTION_ALLOWED_HOSTS,
         "REDIS_URL": redis_url,
         "REDIS_KEY_PREFIX": key_prefix,
+        "METRICS_TOKEN": METRICS_TOKEN,
         **overrides,
     }
 
@@ -306,10 +309,15 @@ def _counter(text: str, route: str, status: str) -> float:
 
 
 def _probe_metrics(client: httpx.Client) -> None:
-    before = _counter(client.get("/metrics").text, "/health", "200")
+    scrape = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    anonymous = client.get("/metrics")
+    assert anonymous.status_code == 401, anonymous.text
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    before = _counter(client.get("/metrics", headers=scrape).text, "/health", "200")
     for _ in range(10):
         client.get("/health")
-    after_text = client.get("/metrics").text
+    after_text = client.get("/metrics", headers=scrape).text
     # Exactly 10 more whichever worker served each request and each scrape: the processes'
     # counts are added up (multiprocess mode).
     assert _counter(after_text, "/health", "200") - before == 10
@@ -336,6 +344,12 @@ def _probe_cache(client: httpx.Client) -> None:
     second = client.get("/api/v1/reports/users")
     assert first.status_code == second.status_code == 200
     assert first.json()["generated_at"] == second.json()["generated_at"], "cache hit expected"
+    # Keyed by the value the endpoint receives (the last of repeated ones), not by the raw query.
+    last_false = client.get("/api/v1/reports/users?active_only=true&active_only=false")
+    last_true = client.get("/api/v1/reports/users?active_only=false&active_only=true")
+    assert (last_false.json()["active_only"], last_true.json()["active_only"]) == (False, True)
+    padded = client.get("/api/v1/reports/users", params={f"junk{n}": "x" * 100 for n in range(50)})
+    assert padded.json() == first.json(), "parameters the endpoint does not take share the entry"
 
 
 def test_service_serves_in_development_on_embedded_sqlite(
@@ -444,6 +458,8 @@ def _probe_worker(
         ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS"),
         ({"FORWARDED_ALLOW_IPS": "*"}, "FORWARDED_ALLOW_IPS"),
         ({"SECRET_KEY": "a" * 48}, "SECRET_KEY"),
+        # Migrations read only the core's settings: the app itself refuses this one.
+        ({"METRICS_TOKEN": "", "MIGRATE_ON_START": "false"}, "METRICS_TOKEN"),
     ],
 )
 def test_production_refuses_to_start_with_a_one_line_error(
@@ -456,7 +472,10 @@ def test_production_refuses_to_start_with_a_one_line_error(
         "ALLOWED_ORIGINS": "https://app.example.com",
         "ALLOWED_HOSTS": PRODUCTION_ALLOWED_HOSTS,
         "REDIS_URL": "redis://127.0.0.1:1/0",
+        "METRICS_TOKEN": METRICS_TOKEN,
     }
+    if variable == "METRICS_TOKEN" and "metrics" not in options_on(installed_project.answers):
+        pytest.skip("metrics=false: no METRICS_TOKEN to require")
     result = installed_project.uv("run", "scripts/start.sh", env={**complete, **env})
 
     assert result.returncode != 0

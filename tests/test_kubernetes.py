@@ -35,6 +35,9 @@ START_VARIABLES = {
     "PROMETHEUS_MULTIPROC_DIR",
 }
 KUSTOMIZE_KIND = ("kustomize.config.k8s.io/v1beta1", "Kustomization")
+# The Prometheus Operator's custom resources: no schema in kubernetes-validate (see
+# test_the_pod_monitor_scrapes_the_api_with_the_token for what is checked instead).
+OPERATOR_GROUP = "monitoring.coreos.com/"
 
 
 def validate_manifest(document: dict[str, Any]) -> None:
@@ -79,6 +82,8 @@ def test_every_manifest_matches_the_kubernetes_schemas_strictly(
         for document in documents:
             if (document["apiVersion"], document["kind"]) == KUSTOMIZE_KIND:
                 continue  # not a Kubernetes object; checked by the next test
+            if document["apiVersion"].startswith(OPERATOR_GROUP):
+                continue  # a custom resource; checked by its own test
             try:
                 validate_manifest(document)
             except kubernetes_validate.ValidationError as error:
@@ -99,6 +104,22 @@ def test_kustomizations_list_every_manifest_but_the_example_secret(
     top_level = {path.name for path in root.glob("*.yaml")}
     assert set(base["resources"]) == top_level - {"kustomization.yaml", "secret.example.yaml"}
     assert migrate["resources"] == ["job.yaml"]
+    # Custom resources stay out of the base: it applies on a cluster without their operator.
+    assert not any(
+        document["apiVersion"].startswith(OPERATOR_GROUP)
+        for name in base["resources"]
+        for document in load_documents(root / name)
+    )
+    monitoring = root / "monitoring"
+    if "kubernetes_metrics" in options_on(deployed.answers):
+        [listed_there] = load_documents(monitoring / "kustomization.yaml")
+        assert listed_there["resources"] == ["podmonitor.yaml"]
+        assert {path.name for path in monitoring.iterdir()} == {
+            "kustomization.yaml",
+            "podmonitor.yaml",
+        }
+    else:
+        assert not monitoring.exists()
     # One image for the pods and the migrations that must match them.
     assert base["images"] == migrate["images"]
     on = options_on(deployed.answers)
@@ -120,10 +141,10 @@ def test_kustomizations_list_every_manifest_but_the_example_secret(
     ids=["unknown-container-field", "field-on-the-wrong-level", "wrong-type", "missing-field"],
 )
 def test_a_broken_manifest_is_rejected(
-    default_kubernetes: RenderedProject, break_it: Any, complaint: str
+    kubernetes_with_metrics: RenderedProject, break_it: Any, complaint: str
 ) -> None:
-    slug = default_kubernetes.answers["project_slug"]
-    deployment = by_kind(default_kubernetes, "Deployment")[slug]
+    slug = kubernetes_with_metrics.answers["project_slug"]
+    deployment = by_kind(kubernetes_with_metrics, "Deployment")[slug]
     validate_manifest(deployment)  # the unbroken one passes
     broken = copy.deepcopy(deployment)
     break_it(broken)
@@ -139,8 +160,8 @@ def test_an_unknown_kind_is_an_error_not_a_warning() -> None:
 
 
 @pytest.fixture(scope="module")
-def default_kubernetes(tmp_path_factory: pytest.TempPathFactory) -> RenderedProject:
-    return render(tmp_path_factory.mktemp("default-kubernetes"), SCENARIOS["default+kubernetes"])
+def kubernetes_with_metrics(tmp_path_factory: pytest.TempPathFactory) -> RenderedProject:
+    return render(tmp_path_factory.mktemp("kubernetes-metrics"), SCENARIOS["kubernetes-metrics"])
 
 
 def _settings_fields(project: RenderedProject) -> tuple[set[str], set[str]]:
@@ -253,17 +274,94 @@ def test_metrics_are_scraped_from_every_process(deployed: RenderedProject) -> No
     on = options_on(deployed.answers)
     template = by_kind(deployed, "Deployment")[deployed.answers["project_slug"]]["spec"]["template"]
     [api] = template["spec"]["containers"]
-    annotations = template["metadata"].get("annotations", {})
     env = {entry["name"]: entry.get("value") for entry in api["env"]}
     mounts = {mount["mountPath"] for mount in api["volumeMounts"]}
+    # Annotation-based discovery cannot send the credential /metrics requires in production.
+    assert "annotations" not in template["metadata"]
     if "metrics" in on:
-        assert annotations["prometheus.io/scrape"] == "true"
-        assert annotations["prometheus.io/port"] == str(api["ports"][0]["containerPort"])
-        assert annotations["prometheus.io/path"] == "/metrics"
         assert env["PROMETHEUS_MULTIPROC_DIR"] in mounts
     else:
-        assert annotations == {}
         assert "PROMETHEUS_MULTIPROC_DIR" not in env
+        assert by_kind(deployed, "PodMonitor") == {}
+
+
+# PodMonitor fields used here (monitoring.coreos.com/v1); anything else is a typo to catch.
+POD_MONITOR_FIELDS = {"selector", "podMetricsEndpoints"}
+POD_METRICS_ENDPOINT_FIELDS = {"port", "path", "interval", "authorization"}
+
+
+def _metrics_path(project: RenderedProject) -> str:
+    source = (project.path / "app/integrations/metrics.py").read_text()
+    path = re.search(r'^METRICS_PATH = "([^"]+)"$', source, re.MULTILINE)
+    assert path is not None
+    return path[1]
+
+
+def test_the_pod_monitor_scrapes_the_api_with_the_token(deployed: RenderedProject) -> None:
+    if "kubernetes_metrics" not in options_on(deployed.answers):
+        assert by_kind(deployed, "PodMonitor") == {}
+        return
+    slug = deployed.answers["project_slug"]
+    api = by_kind(deployed, "Deployment")[slug]
+    [container] = api["spec"]["template"]["spec"]["containers"]
+    [monitor] = by_kind(deployed, "PodMonitor").values()
+
+    assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+    assert set(monitor["spec"]) == POD_MONITOR_FIELDS
+    # It selects exactly the API pods (not the worker's or the migration's).
+    pod_labels = api["spec"]["template"]["metadata"]["labels"]
+    assert monitor["spec"]["selector"] == {"matchLabels": pod_labels}
+    assert api["spec"]["selector"]["matchLabels"] == pod_labels
+    [endpoint] = monitor["spec"]["podMetricsEndpoints"]
+    assert set(endpoint) == POD_METRICS_ENDPOINT_FIELDS
+    assert endpoint["port"] in {port["name"] for port in container["ports"]}
+    assert endpoint["path"] == _metrics_path(deployed)
+    assert re.fullmatch(r"\d+[smh]", endpoint["interval"])
+    # The token the pods require, from the key of the Secret they read it from.
+    reference = {"name": f"{slug}-secrets", "key": "METRICS_TOKEN"}
+    assert endpoint["authorization"] == {"type": "Bearer", "credentials": reference}
+    pods_read = {
+        entry["name"]: entry["valueFrom"]["secretKeyRef"]
+        for entry in container["env"]
+        if "valueFrom" in entry
+    }
+    assert pods_read["METRICS_TOKEN"] == reference  # required: no `optional`
+    [example_secret] = load_documents(deployed.path / "deploy/kubernetes/secret.example.yaml")
+    assert "METRICS_TOKEN" in example_secret["stringData"]
+
+
+def test_the_documented_scrape_job_sends_the_token_to_the_api_pods(
+    deployed: RenderedProject,
+) -> None:
+    """The README's job for a Prometheus without the operator: it parses, carries the token and
+    keeps exactly the API pods' `http` port."""
+    readme = (deployed.path / "deploy/kubernetes/README.md").read_text()
+    if "metrics" not in options_on(deployed.answers):
+        assert "scrape_configs" not in readme
+        return
+    slug = deployed.answers["project_slug"]
+    [snippet] = re.findall(r"```yaml\n(.*?)```", readme, re.DOTALL)
+    [job] = yaml.safe_load(snippet)["scrape_configs"]
+    api = by_kind(deployed, "Deployment")[slug]
+    labels = api["spec"]["template"]["metadata"]["labels"]
+    [port] = api["spec"]["template"]["spec"]["containers"][0]["ports"]
+
+    assert job["metrics_path"] == _metrics_path(deployed)
+    assert job["authorization"]["type"] == "Bearer"
+    assert job["authorization"]["credentials_file"].endswith("/METRICS_TOKEN")
+    assert [config["role"] for config in job["kubernetes_sd_configs"]] == ["pod"]
+    [keep] = job["relabel_configs"]
+    assert keep["action"] == "keep"
+    assert keep["source_labels"] == [
+        "__meta_kubernetes_pod_label_app_kubernetes_io_name",
+        "__meta_kubernetes_pod_label_app_kubernetes_io_component",
+        "__meta_kubernetes_pod_container_port_name",
+    ]
+    wanted = ";".join(
+        (labels["app.kubernetes.io/name"], labels["app.kubernetes.io/component"], port["name"])
+    )
+    assert re.fullmatch(keep["regex"], wanted)
+    assert not re.fullmatch(keep["regex"], f"{slug};worker;http")
 
 
 def test_migrations_run_in_the_job_and_the_autoscaler_owns_the_replicas(

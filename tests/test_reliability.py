@@ -22,6 +22,7 @@ import pytest
 from tests.figures import record
 from tests.helpers import (
     PRODUCTION_ALLOWED_HOSTS,
+    PRODUCTION_METRICS_TOKEN,
     PRODUCTION_SECRET_KEY,
     UV,
     RenderedProject,
@@ -96,6 +97,7 @@ def service(
         "REDIS_URL": redis_server.url,
         "ALLOWED_ORIGINS": "https://app.example.com",
         "ALLOWED_HOSTS": PRODUCTION_ALLOWED_HOSTS,
+        "METRICS_TOKEN": PRODUCTION_METRICS_TOKEN,
         "DOCS_ENABLED": "true",
         "PORT": str(port),
         "WEB_CONCURRENCY": "1",

@@ -36,6 +36,7 @@ from tests.helpers import (
 from tests.raw_http import exchange, oversized_header, status
 from tests.scenarios import on_top_of_minimal
 from tests.test_generated_project import (
+    METRICS_TOKEN,
     Running,
     access_lines,
     assert_requests_logged_once,
@@ -48,6 +49,7 @@ from tests.test_generated_project import (
 pytestmark = pytest.mark.deep
 
 WORKERS = 3
+SCRAPE = {"Authorization": f"Bearer {METRICS_TOKEN}"}  # production's /metrics needs it
 LIMIT = 25  # requests per minute for one client, whichever worker serves them
 REQUESTS = 90  # sent over fresh connections, a few at a time
 ROUTE = "/health/detailed"
@@ -163,6 +165,12 @@ def _one_request(base_url: str) -> int:
         return client.get(ROUTE, headers={"X-Forwarded-For": CLIENT}).status_code
 
 
+def _scrape(base_url: str) -> Counter[tuple[str, str]]:
+    response = httpx.get(f"{base_url}/metrics", headers=SCRAPE, timeout=10)
+    assert response.status_code == 200, response.text
+    return _scraped_counts(response.text)
+
+
 def test_workers_share_the_rate_limit_and_the_metrics(
     shared_state_project: RenderedProject, postgres_url: str, redis_url: str, tmp_path: Path
 ) -> None:
@@ -186,7 +194,7 @@ def test_workers_share_the_rate_limit_and_the_metrics(
 
             with ThreadPoolExecutor(max_workers=6) as pool:
                 statuses = Counter(pool.map(lambda _: _one_request(base_url), range(REQUESTS)))
-            scraped = _scraped_counts(httpx.get(f"{base_url}/metrics", timeout=10).text)
+            scraped = _scrape(base_url)
             per_process = _per_process_counts(metrics_dir, tmp_path / "per-process")
             headers = httpx.get(f"{base_url}/health", timeout=10).headers
 
@@ -203,7 +211,7 @@ def test_workers_share_the_rate_limit_and_the_metrics(
                 time.sleep(0.2)
             replacement = set(_children(arbiter)) - set(workers)
             _wait_for_every_worker(base_url, metrics_dir, WORKERS + 1)
-            after_restart = _scraped_counts(httpx.get(f"{base_url}/metrics", timeout=10).text)
+            after_restart = _scrape(base_url)
 
     # Exactly LIMIT answers for the client in all, whichever processes served it.
     assert statuses == {200: LIMIT, 429: REQUESTS - LIMIT}, statuses

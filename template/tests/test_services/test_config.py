@@ -16,6 +16,7 @@ from app.core.config import (
     require_in_production,
     settings_for,
 )
+from tests.features import PRODUCTION_TEST_ENVIRONMENT
 from tests.support import PROJECT_ROOT
 
 # Made per run: a key written in these files would be published, and refused.
@@ -50,6 +51,8 @@ def production_environment(clean_environment: pytest.MonkeyPatch) -> pytest.Monk
         "ALLOWED_ORIGINS", "https://app.example.com, https://admin.example.com/"
     )
     clean_environment.setenv("ALLOWED_HOSTS", "api.example.com")
+    for name, value in PRODUCTION_TEST_ENVIRONMENT.items():
+        clean_environment.setenv(name, value)
     return clean_environment
 
 

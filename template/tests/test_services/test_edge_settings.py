@@ -11,6 +11,7 @@ import pytest
 from app.bootstrap.settings import AppSettings
 from app.core.config import ConfigurationError, load_settings
 from app.core.edge import host_allowed
+from tests.features import PRODUCTION_TEST_ENVIRONMENT
 
 
 @pytest.fixture
@@ -23,6 +24,8 @@ def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.Monke
     monkeypatch.setenv("DATABASE_URL", "postgresql://app:pw@db:5432/app")
     monkeypatch.setenv("ALLOWED_ORIGINS", "https://app.example.com")
     monkeypatch.setenv("ALLOWED_HOSTS", "api.example.com")
+    for name, value in PRODUCTION_TEST_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
     return monkeypatch
 
 
