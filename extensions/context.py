@@ -163,5 +163,5 @@ class ContextUpdater(ContextHook):
             kubernetes_secret_examples=kubernetes.secret_examples(enabled),
             kubernetes_manifests=kubernetes.manifests(enabled),
             kubernetes_memory_volumes=kubernetes.memory_volumes(enabled),
-            published_key_digests=published.published_digests(),
+            published_key_digests=list(published.published_digests()),
         )

@@ -9,6 +9,7 @@ scan finds, with the rules of app/core/secret_key.py.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -73,6 +74,8 @@ def published_keys(root: Path = TEMPLATE_ROOT) -> set[str]:
     return keys
 
 
+# Copier runs the context hook for every file it renders: scan once per template load.
+@functools.cache
 def published_digests(root: Path = TEMPLATE_ROOT) -> list[str]:
     """Sorted digests, as app/core/secret_key.py's published_digest computes them."""
     return sorted(
