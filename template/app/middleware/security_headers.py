@@ -72,6 +72,9 @@ class SecurityHeadersMiddleware:
         # Encoded once: this runs on every response.
         self._relaxed = _raw({**common, "Content-Security-Policy": docs_content_security_policy()})
         self._strict = _raw({**common, "Content-Security-Policy": API_CONTENT_SECURITY_POLICY})
+        # Built once too: every authenticated request takes one of these.
+        self._relaxed_private = [*self._relaxed, _NO_STORE]
+        self._strict_private = [*self._strict, _NO_STORE]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,9 +82,11 @@ class SecurityHeadersMiddleware:
             return
         # Interactive docs load scripts and styles, from this service only; every other path gets
         # the strict CSP. A docs page with an inline script sets its own CSP, which is kept.
-        extra = self._relaxed if scope["path"].startswith(self._relaxed_csp_paths) else self._strict
+        relaxed = scope["path"].startswith(self._relaxed_csp_paths)
         if any(name == _AUTHORIZATION for name, _ in scope["headers"]):
-            extra = [*extra, _NO_STORE]
+            extra = self._relaxed_private if relaxed else self._strict_private
+        else:
+            extra = self._relaxed if relaxed else self._strict
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
