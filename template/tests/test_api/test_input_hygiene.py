@@ -1,6 +1,11 @@
 """No input reaches a 500: every string field of every operation (walked from the app's own
 OpenAPI document, so each render's routes are covered) and every claim of a well-signed token.
 
+The template's own routes are held to its rule: every string field is bounded and refuses NUL
+and unpaired surrogates with a 4xx. The service's own routes (any other module) are held to the
+net alone, never a 500, so a `copier update` that brings this test cannot turn a team's suite
+red over a route that was fine before; an unbounded field there is reported as a warning.
+
 Run on PostgreSQL too (TEST_DATABASE_URL): only its text type refuses NUL.
 """
 
@@ -13,6 +18,7 @@ import io
 import json
 import time
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -20,6 +26,7 @@ from urllib.parse import quote
 import asyncpg
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
 from httpx import AsyncClient, Response
 from sqlalchemy import bindparam, select
 from sqlalchemy import exc as sa_exc
@@ -32,6 +39,26 @@ from tests.support import log_records
 
 UNSAFE_VALUES = {"nul": "a\x00b", "lone surrogate": "a\ud800b"}
 _VALID_TEXT = "walker-value-1"
+# Sent to a service field that declares no bound: twice the template's default one (a URL
+# carrying more is refused by HTTP clients before it is sent).
+_UNBOUNDED_PROBE_LENGTH = 20_000
+
+# Modules whose routes the template ships (a render has those its options pull in).
+TEMPLATE_ROUTE_MODULES = frozenset(
+    {
+        "app.api.docs",
+        "app.api.health",
+        "app.api.routes.auth",
+        "app.api.routes.items",
+        "app.api.routes.notifications",
+        "app.api.routes.reports",
+        "app.api.routes.users",
+    }
+)
+
+
+class UnboundedFieldWarning(UserWarning):
+    """A service route takes a string with no maxLength: give it `SafeStr`."""
 
 
 @dataclass
@@ -42,8 +69,9 @@ class Operation:
     body: dict[str, Any] = field(default_factory=dict)
     query: dict[str, str] = field(default_factory=dict)
     path_params: dict[str, str] = field(default_factory=dict)
-    # (where, name, max length) of every string field
-    strings: list[tuple[str, str, int]] = field(default_factory=list)
+    # (where, name, max length or None) of every string field
+    strings: list[tuple[str, str, int | None]] = field(default_factory=list)
+    template_owned: bool = True
 
 
 def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
@@ -76,20 +104,32 @@ def _valid_value(schema: dict[str, Any]) -> Any:
     return None
 
 
-def _bound(where: str, name: str, schema: dict[str, Any]) -> int:
+def _bound(schema: dict[str, Any]) -> int | None:
     string = _string_schema(schema)
     assert string is not None
     if string.get("format") == "email":
         return 320  # email-validator's own bound
-    assert "maxLength" in string, f"{where} field {name!r} has no maxLength: use SafeStr"
-    return int(string["maxLength"])
+    return int(string["maxLength"]) if "maxLength" in string else None
 
 
-def operations(document: dict[str, Any]) -> list[Operation]:
+def route_modules(app: FastAPI) -> dict[tuple[str, str], str]:
+    """(METHOD, path) of every operation to the module that defines its endpoint."""
+    found = {}
+    # The walk FastAPI's own OpenAPI document makes: included routers are not flattened.
+    for route in iter_route_contexts(app.routes):
+        if isinstance(route.original_route, APIRoute) and route.endpoint and route.path_format:
+            for method in route.methods or ():
+                found[(method, route.path_format)] = route.endpoint.__module__
+    return found
+
+
+def operations(document: dict[str, Any], modules: dict[tuple[str, str], str]) -> list[Operation]:
     found = []
     for path, item in document["paths"].items():
         for method, spec in item.items():
             operation = Operation(method=method.upper(), path=path)
+            module = modules.get((operation.method, path), "")
+            operation.template_owned = module in TEMPLATE_ROUTE_MODULES
             for parameter in spec.get("parameters", []):
                 schema = _resolve(document, parameter.get("schema", {}))
                 where, name = parameter["in"], parameter["name"]
@@ -99,7 +139,7 @@ def operations(document: dict[str, Any]) -> list[Operation]:
                 if parameter.get("required") or where == "path":
                     target[name] = str(_valid_value(schema)).lower()
                 if _string_schema(schema) is not None:
-                    operation.strings.append((where, name, _bound(where, name, schema)))
+                    operation.strings.append((where, name, _bound(schema)))
             for media_type, content in spec.get("requestBody", {}).get("content", {}).items():
                 operation.body_type = "json" if media_type == "application/json" else "form"
                 schema = _resolve(document, content["schema"])
@@ -109,8 +149,7 @@ def operations(document: dict[str, Any]) -> list[Operation]:
                     if name in required:
                         operation.body[name] = _valid_value(property_schema)
                     if _string_schema(property_schema) is not None:
-                        bound = _bound("body", name, property_schema)
-                        operation.strings.append(("body", name, bound))
+                        operation.strings.append(("body", name, _bound(property_schema)))
             found.append(operation)
     return found
 
@@ -155,15 +194,38 @@ def assert_refused(response: Response, what: str) -> None:
     assert set(response.json()) == {"detail", "request_id"}, what
 
 
+def assert_no_server_error(response: Response, what: str) -> None:
+    assert response.status_code < 500, f"{what}: {response.status_code} {response.text}"
+    if response.status_code >= 400:
+        assert set(response.json()) == {"detail", "request_id"}, what
+
+
+def _probes(operation: Operation, where: str, name: str, bound: int | None) -> dict[str, str]:
+    if bound is None:
+        assert not operation.template_owned, (
+            f"{operation.method} {operation.path}: {where} field {name!r} has no maxLength:"
+            " use SafeStr"
+        )
+        warnings.warn(
+            f"{operation.method} {operation.path}: {where} field {name!r} has no maxLength;"
+            " use SafeStr (app/schemas/text.py) so bad values are refused by name",
+            UnboundedFieldWarning,
+            stacklevel=2,
+        )
+        return {**UNSAFE_VALUES, "oversized": "x" * _UNBOUNDED_PROBE_LENGTH}
+    return {**UNSAFE_VALUES, "oversized": "x" * (bound + 1)}
+
+
 async def test_every_string_field_refuses_nul_surrogates_and_oversized_values(
     app: FastAPI, client: AsyncClient, auth_headers: dict[str, str]
 ) -> None:
-    walked = operations(app.openapi())
+    walked = operations(app.openapi(), route_modules(app))
     fields = {(op.path, name) for op in walked for _, name, _ in op.strings}
     # The walk sees the seed's fields; if it saw none it would prove nothing.
     assert ("/api/v1/auth/login", "username") in fields
     assert ("/api/v1/auth/token", "password") in fields
     assert ("/api/v1/auth/register", "password") in fields
+    assert all(op.template_owned for op in walked if op.path.startswith("/api/v1/auth/"))
     for operation in walked:
         if not operation.strings:
             continue
@@ -172,16 +234,42 @@ async def test_every_string_field_refuses_nul_surrogates_and_oversized_values(
         baseline = await send(client, operation, auth_headers)
         assert baseline.status_code != 422, f"{operation.path}: {baseline.text}"
         for where, name, bound in operation.strings:
-            values = {**UNSAFE_VALUES, "oversized": "x" * (bound + 1)}
-            for label, bad in values.items():
+            for label, bad in _probes(operation, where, name, bound).items():
                 response = await send(client, operation, auth_headers, where, **{name: bad})
                 what = f"{label} in {operation.method} {operation.path} {name}"
-                if label == "lone surrogate" and (where != "body" or operation.body_type != "json"):
+                if not operation.template_owned:
+                    # The service's route: the net (the DataError handlers) must hold.
+                    assert_no_server_error(response, what)
+                elif label == "lone surrogate" and (
+                    where != "body" or operation.body_type != "json"
+                ):
                     # Only JSON can spell one; as bytes it is invalid UTF-8, which forms,
                     # queries and paths decode to U+FFFD: harmless text, never a 500.
                     assert response.status_code < 500, f"{what}: {response.text}"
-                    continue
-                assert_refused(response, what)
+                else:
+                    assert_refused(response, what)
+
+
+def test_service_routes_are_held_to_the_net_and_template_routes_to_the_rule() -> None:
+    document = {
+        "paths": {
+            "/api/v1/greetings": {
+                "get": {
+                    "parameters": [{"in": "query", "name": "name", "schema": {"type": "string"}}]
+                }
+            }
+        }
+    }
+    served_by = {("GET", "/api/v1/greetings"): "app.api.routes.greetings"}
+    [service_operation] = operations(document, served_by)
+    assert not service_operation.template_owned
+    with pytest.warns(UnboundedFieldWarning, match="'name' has no maxLength"):
+        probes = _probes(service_operation, "query", "name", None)
+    assert len(probes["oversized"]) == _UNBOUNDED_PROBE_LENGTH
+    served_by = {("GET", "/api/v1/greetings"): "app.api.routes.users"}
+    [template_operation] = operations(document, served_by)
+    with pytest.raises(AssertionError, match="has no maxLength: use SafeStr"):
+        _probes(template_operation, "query", "name", None)
 
 
 def _segment(data: bytes) -> bytes:
