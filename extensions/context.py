@@ -160,6 +160,7 @@ class ContextUpdater(ContextHook):
             ),
             kubernetes_config=kubernetes.config(enabled, slug),
             kubernetes_secret_env=kubernetes.secret_env(enabled, slug),
+            kubernetes_migrate_secret_env=kubernetes.secret_env(enabled, slug, migrate=True),
             kubernetes_secret_examples=kubernetes.secret_examples(enabled),
             kubernetes_manifests=kubernetes.manifests(enabled),
             kubernetes_memory_volumes=kubernetes.memory_volumes(enabled),

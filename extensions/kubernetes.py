@@ -19,10 +19,20 @@ CORE_SECRETS: tuple[tuple[str, str], ...] = (
     ("SECRET_KEY", "change-me-to-48-random-characters"),
     ("DATABASE_URL", "postgresql://app:change-me@postgres:5432/app"),
 )
+# Read by the migrate Job alone (scripts/migrate.sh creates the first admin from them), so the
+# API pods never hold the admin's password. Optional: without them no admin is created. The
+# password placeholder is one the production password policy refuses.
+MIGRATE_SECRETS: tuple[tuple[str, str], ...] = (
+    ("FIRST_SUPERUSER_EMAIL", "admin@example.com"),
+    ("FIRST_SUPERUSER_PASSWORD", "changeme"),
+)
 
 
-def secret_env(features: Iterable[Feature], slug: str) -> list[dict[str, Any]]:
-    """Container `env` entries reading each secret setting from the Secret `<slug>-secrets`.
+def secret_env(
+    features: Iterable[Feature], slug: str, *, migrate: bool = False
+) -> list[dict[str, Any]]:
+    """Container `env` entries reading each secret setting from the Secret `<slug>-secrets`
+    (with `migrate`, the migrate Job's, which adds MIGRATE_SECRETS).
 
     Settings production requires are required keys (a missing key stops the pod before it
     starts); optional secrets (e.g. SENTRY_DSN) are `optional: true`.
@@ -33,6 +43,8 @@ def secret_env(features: Iterable[Feature], slug: str) -> list[dict[str, Any]]:
         for setting in feature.settings
         if setting.secret
     ]
+    if migrate:
+        entries += [(name, False) for name, _ in MIGRATE_SECRETS]
     return [
         {
             "name": name,
@@ -61,7 +73,7 @@ def secret_examples(features: Iterable[Feature]) -> list[tuple[str, str]]:
                 if "${" in value:
                     value = "change-me"
                 examples.append((setting.name, value))
-    return examples
+    return examples + list(MIGRATE_SECRETS)
 
 
 def config(features: Iterable[Feature], slug: str) -> list[tuple[str, str]]:

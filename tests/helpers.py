@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import glob
+import io
 import os
 import secrets
 import shutil
 import socket
 import subprocess
+import tarfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import Any
 import copier
 import httpx
 import psycopg
+import pytest
 import redis
 import yaml
 from uv import find_uv_bin
@@ -198,3 +201,21 @@ def assert_same_tree(actual: Path, expected: Path) -> None:
     assert sorted(got) == sorted(want), set(got) ^ set(want)
     different = [name for name in want if got[name] != want[name]]
     assert different == [], different
+
+
+def extract_commit(commit: str, destination: Path, what: str) -> None:
+    """This repository's tree at `commit` (`what` it is, for the failure) into `destination`."""
+    archived = subprocess.run(
+        ["git", "archive", "--format=tar", commit],
+        cwd=TEMPLATE_ROOT,
+        capture_output=True,
+        check=False,
+    )
+    if archived.returncode:
+        pytest.fail(
+            f"commit {commit} ({what}) is not in this clone: the update tests need the "
+            f"repository's history (a full clone, not --depth 1): {archived.stderr.decode()}"
+        )
+    safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # Python >= 3.11.4
+    with tarfile.open(fileobj=io.BytesIO(archived.stdout)) as archive:
+        archive.extractall(destination, **safe)

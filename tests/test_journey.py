@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.helpers import RenderedProject, tree
+from tests.helpers import TEMPLATE_ROOT, RenderedProject, tree
 from tests.scenarios import ALL_ON
 from tests.test_update import (
     CONFLICT_MARKERS,
@@ -144,10 +144,16 @@ async def test_orders_need_a_signed_in_user(client: AsyncClient) -> None:
 """
 
 # v1.1.0 of the template: the users table gains a column (model and migration) and a router.
-TEMPLATE_DISPLAY_NAME_REVISION = '''"""users: display name
+# Its revision follows the template's newest one, whatever that is when this runs.
+_TEMPLATE_HEAD = max(
+    int(path.name[:4])
+    for path in (TEMPLATE_ROOT / "template/alembic/template_versions").glob("[0-9]*_*.py")
+)
+RELEASED_REVISION = f"{_TEMPLATE_HEAD + 1:04d}"
+TEMPLATE_DISPLAY_NAME_REVISION = f'''"""users: display name
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: {RELEASED_REVISION}
+Revises: {_TEMPLATE_HEAD:04d}
 """
 
 from collections.abc import Sequence
@@ -155,8 +161,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | Sequence[str] | None = "0001"
+revision: str = "{RELEASED_REVISION}"
+down_revision: str | Sequence[str] | None = "{_TEMPLATE_HEAD:04d}"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -195,9 +201,8 @@ def release_v1_1_0(template: TemplateRepo) -> None:
             "    display_name: Mapped[str | None] = mapped_column(String(100))\n",
         ),
     )
-    (template.path / "template/alembic/template_versions/0002_users_display_name.py").write_text(
-        TEMPLATE_DISPLAY_NAME_REVISION
-    )
+    released = f"template/alembic/template_versions/{RELEASED_REVISION}_users_display_name.py"
+    (template.path / released).write_text(TEMPLATE_DISPLAY_NAME_REVISION)
     (template.path / "template/app/api/routes/version.py").write_text(TEMPLATE_VERSION_ROUTES)
     template.release("v1.1.0")
 
@@ -244,7 +249,7 @@ def applied_revisions_on(project: RenderedProject, database_url: str) -> str:
 
 def assert_every_migration_applied(current: str, orders_revision: str) -> None:
     lines = current.splitlines()
-    assert any(line.startswith("0002 ") for line in lines), current
+    assert any(line.startswith(f"{RELEASED_REVISION} ") for line in lines), current
     assert any(line.startswith(f"{orders_revision} ") for line in lines), current
 
 

@@ -188,6 +188,7 @@ def test_pods_get_exactly_the_settings_the_service_reads(deployed: RenderedProje
     slug = deployed.answers["project_slug"]
 
     specs = _pod_specs(deployed)
+    read_from_secret: set[str] = set()
     assert set(specs) == {slug, f"{slug}-migrate"} | (
         {f"{slug}-worker"} if "worker" in options_on(deployed.answers) else set()
     )
@@ -210,8 +211,15 @@ def test_pods_get_exactly_the_settings_the_service_reads(deployed: RenderedProje
         for variable, ref in from_secret.items():
             assert ref["key"] == variable
             assert ref.get("optional", False) == (variable not in required), variable
-        # The example Secret documents exactly the keys the pods read.
-        assert set(example_secret["stringData"]) == set(from_secret), name
+        # The first admin's credentials reach the migrate Job only, never a serving pod.
+        bootstrap = {"FIRST_SUPERUSER_EMAIL", "FIRST_SUPERUSER_PASSWORD"}
+        if name == f"{slug}-migrate":
+            assert bootstrap <= set(from_secret)
+        else:
+            assert not bootstrap & set(from_secret), name
+        read_from_secret |= set(from_secret)
+    # The example Secret documents exactly the keys the pods read.
+    assert set(example_secret["stringData"]) == read_from_secret
 
     # Secrets never sit in the ConfigMap: anything typed SecretStr comes from the Secret.
     annotations = settings_fields(deployed.path, deployed.answers)
@@ -403,11 +411,14 @@ def test_the_documented_kubectl_commands_name_what_the_manifests_define(tmp_path
     readme = project.path / "deploy" / "kubernetes" / "README.md"
     jobs, deployments = by_kind(project, "Job"), by_kind(project, "Deployment")
 
+    documented = documented_commands(readme, "kubectl")
     assert len(commands) == 6
-    assert commands == documented_commands(readme, "kubectl")[1:]
-    assert documented_commands(readme, "kubectl")[0].startswith(
-        "kubectl create secret generic my-service-secrets"
-    )
+    # The README's release steps: the Secret, then what the page shows; then the first admin.
+    assert commands == documented[1 : len(commands) + 1]
+    assert documented[0].startswith("kubectl create secret generic my-service-secrets")
+    assert documented[len(commands) + 1 :] == [
+        "kubectl patch secret my-service-secrets --type merge \\"
+    ]
     for command in commands:
         words = command.split()
         for flag, argument in itertools.pairwise(words):

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import ast
 import importlib.util
-import io
 import os
 import re
 import subprocess
 import sys
-import tarfile
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +25,14 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.helpers import ANSWERS_FILE, TEMPLATE_ROOT, RenderedProject, render, tree
+from tests.helpers import (
+    ANSWERS_FILE,
+    TEMPLATE_ROOT,
+    RenderedProject,
+    extract_commit,
+    render,
+    tree,
+)
 from tests.scenarios import ALL_ON, MINIMAL
 from tests.test_update import (
     CONFLICT_MARKERS,
@@ -735,23 +740,6 @@ def test_the_projects_layer_check_is_relayed(tmp_path: Path) -> None:
 # --- copier update from a render of the old layout ------------------------------------------------
 
 
-def _extract_old_layout(destination: Path) -> None:
-    archived = subprocess.run(
-        ["git", "archive", "--format=tar", OLD_LAYOUT],
-        cwd=TEMPLATE_ROOT,
-        capture_output=True,
-        check=False,
-    )
-    if archived.returncode:
-        pytest.fail(
-            f"commit {OLD_LAYOUT} (the old layout) is not in this clone: the update test needs the "
-            f"repository's history (a full clone, not --depth 1): {archived.stderr.decode()}"
-        )
-    safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # Python >= 3.11.4
-    with tarfile.open(fileobj=io.BytesIO(archived.stdout)) as archive:
-        archive.extractall(destination, **safe)
-
-
 def rooms_migration(config: str) -> dict[str, Any] | None:
     """The `_migrations` entry running migrations/rooms.py, if copier.yml has it."""
     entries = yaml.safe_load(config).get("_migrations") or []
@@ -779,7 +767,7 @@ def build_layouts(path: Path, with_migration: bool = True) -> Layouts:
     new_tree = git(repo.path, "rev-parse", "HEAD^{tree}").strip()
     git(repo.path, "checkout", "-q", "--orphan", "old-layout")
     git(repo.path, "rm", "-rfq", ".")
-    _extract_old_layout(repo.path)
+    extract_commit(OLD_LAYOUT, repo.path, "the old layout")
     commit_all(repo.path, "today's main: the old layout")
     old = git(repo.path, "rev-parse", "--short", "HEAD").strip()
     new = git(repo.path, "commit-tree", new_tree, "-p", old, "-m", "the new rooms").strip()

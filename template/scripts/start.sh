@@ -15,7 +15,8 @@ for hook in scripts/start.d/*.sh; do
 done
 
 if [ "${MIGRATE_ON_START:-true}" = "true" ]; then
-    python -m alembic upgrade heads
+    # Migrations, then the first admin if one is configured.
+    sh scripts/migrate.sh
 fi
 
 if [ "${WEB_CONCURRENCY:-1}" -gt 1 ]; then

@@ -34,6 +34,7 @@ from app.bootstrap.settings import AppSettings, TestingSettings
 from app.core.logging import build_handler
 from app.db.base import Base
 from app.db.session import create_engine
+from app.models.role import Role
 from tests.support import (
     DATABASE_PREFIX_VARIABLE,
     PASSWORD,
@@ -42,6 +43,7 @@ from tests.support import (
     client_for,
     database_prefix,
     new_database_name,
+    sign_up,
     started_app,
     user_payload,
 )
@@ -168,3 +170,10 @@ async def auth_headers(client: AsyncClient, registered_user: dict[str, Any]) -> 
     )
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+async def admin_headers(client: AsyncClient, migrated_engine: AsyncEngine) -> dict[str, str]:
+    """An admin's bearer header (the user `admin`, made one in the database)."""
+    _admin_id, headers = await sign_up(client, migrated_engine, "admin", Role.ADMIN)
+    return headers

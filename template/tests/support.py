@@ -16,10 +16,14 @@ from typing import Any
 from alembic.config import Config
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy import update
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.bootstrap.settings import AppSettings
 from app.main import create_app
+from app.models.role import Role
+from app.models.user import User
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "SecurePass123"
@@ -104,3 +108,26 @@ def user_payload(**overrides: str) -> dict[str, str]:
 def log_records(stream: io.StringIO) -> list[dict[str, Any]]:
     """The JSON log lines written to `stream`, parsed."""
     return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+async def sign_up(
+    client: AsyncClient, engine: AsyncEngine, username: str, role: Role = Role.USER
+) -> tuple[str, dict[str, str]]:
+    """Register `username` (address `<username>@example.com`) through the API, give it `role`
+    in the database (no route makes an admin out of nobody), and log in: its id and headers."""
+    response = await client.post(
+        "/api/v1/auth/register",
+        json=user_payload(email=f"{username}@example.com", username=username),
+    )
+    assert response.status_code == 201, response.text
+    user_id: str = response.json()["id"]
+    if role is not Role.USER:
+        async with engine.begin() as connection:
+            await connection.execute(
+                update(User).where(User.id == uuid.UUID(user_id)).values(role=role)
+            )
+    response = await client.post(
+        "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    return user_id, {"Authorization": f"Bearer {response.json()['access_token']}"}

@@ -22,6 +22,7 @@ from app.db.session import session_scope
 from app.services.auth_service import AuthenticationError, AuthService
 from app.services.health_service import HealthCheck, ReadinessProbe
 from app.services.identity_service import AuthenticatedUser, IdentityService
+from app.services.user_admin_service import UserAdminService
 from app.services.user_service import UserService
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,13 @@ async def get_user_service(session: SessionDep) -> UserService:
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
 
 
+async def get_user_admin_service(session: SessionDep) -> UserAdminService:
+    return UserAdminService(session)
+
+
+UserAdminServiceDep = Annotated[UserAdminService, Depends(get_user_admin_service)]
+
+
 async def get_auth_service(
     users: UserServiceDep, reader: RowReaderDep, hasher: HasherDep, settings: SettingsDep
 ) -> AuthService:
@@ -121,3 +129,14 @@ get_current_user = BearerUser(
     tokenUrl=f"{API_V1_PREFIX}/auth/token", scheme_name="OAuth2PasswordBearer", auto_error=False
 )
 CurrentUser = Annotated[AuthenticatedUser, Depends(get_current_user)]
+
+
+async def get_current_admin(user: CurrentUser) -> AuthenticatedUser:
+    """The caller, if an active admin; the role is read with the user on every request, so a
+    demotion counts from the next one."""
+    if not user.is_admin:
+        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="Admins only")
+    return user
+
+
+AdminUser = Annotated[AuthenticatedUser, Depends(get_current_admin)]

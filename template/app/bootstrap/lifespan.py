@@ -25,18 +25,22 @@ from app.services.identity_service import IdentityService
 logger = logging.getLogger(__name__)
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
-    hooks: list[LifespanHook] = app.state.lifespan_hooks
-    engine = create_engine(settings)
-    hasher = PasswordHasher(
+def password_hasher(settings: Settings) -> PasswordHasher:
+    return PasswordHasher(
         time_cost=settings.PASSWORD_HASH_TIME_COST,
         memory_cost_kib=settings.PASSWORD_HASH_MEMORY_COST_KIB,
         parallelism=settings.PASSWORD_HASH_PARALLELISM,
         concurrency=settings.PASSWORD_HASH_CONCURRENCY,
         queue_limit=settings.PASSWORD_HASH_QUEUE_LIMIT,
     )
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    hooks: list[LifespanHook] = app.state.lifespan_hooks
+    engine = create_engine(settings)
+    hasher = password_hasher(settings)
     health_checks: dict[str, HealthCheck] = {"database": partial(ping_database, engine)}
 
     app.state.engine = engine

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import String, true
+from sqlalchemy import Enum, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, TimestampMixin
+from app.models.role import Role
 
 
 class User(TimestampMixin, Base):
@@ -17,3 +18,17 @@ class User(TimestampMixin, Base):
     username: Mapped[str] = mapped_column(String(50), unique=True)
     hashed_password: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Stored as its value in a plain VARCHAR (no database enum type, no CHECK constraint): a role
+    # added later is a code change, not a migration that alters a type on a live table.
+    role: Mapped[Role] = mapped_column(
+        Enum(
+            Role,
+            native_enum=False,
+            create_constraint=False,
+            length=20,
+            values_callable=lambda roles: [role.value for role in roles],
+            validate_strings=True,
+        ),
+        default=Role.USER,
+        server_default=Role.USER.value,
+    )

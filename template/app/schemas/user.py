@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
+from app.models.role import Role
 from app.schemas.password import NewPassword
 from app.schemas.text import SafeStr
 
@@ -30,5 +31,20 @@ class UserRead(BaseModel):
     id: uuid.UUID
     email: str
     username: str
+    role: Role
     is_active: bool
     created_at: datetime
+
+
+class UserAdminUpdate(BaseModel):
+    """What an admin may change about a user; fields left out stay as they are."""
+
+    email: NormalizedEmail | None = None
+    username: Username | None = None
+    role: Role | None = None
+    # False: the user's tokens stop working on their next request, and login is refused.
+    is_active: bool | None = None
+
+
+# Part of a username or an e-mail address, matched case-insensitively.
+UserSearch = Annotated[SafeStr, Field(min_length=1, max_length=100)]

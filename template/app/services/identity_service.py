@@ -10,13 +10,15 @@ from sqlalchemy import bindparam, select
 
 from app.core.security import AccessTokenVerifier, InvalidTokenError
 from app.db.reads import RowReader
+from app.models.role import Role
 from app.models.user import User
 from app.services.auth_service import AuthenticationError
 
 # The columns a request may need about its caller; never the password hash.
-_USER_BY_ID = select(User.id, User.email, User.username, User.is_active, User.created_at).where(
-    User.id == bindparam("user_id")
-)
+# Read on every request, so a role change or a deactivation counts from the caller's next one.
+_USER_BY_ID = select(
+    User.id, User.email, User.username, User.role, User.is_active, User.created_at
+).where(User.id == bindparam("user_id"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +32,13 @@ class AuthenticatedUser:
     id: uuid.UUID
     email: str
     username: str
+    role: Role
     is_active: bool
     created_at: datetime
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
 
 
 class IdentityService:
@@ -49,7 +56,8 @@ class IdentityService:
         row = await self._reader.first(_USER_BY_ID, user_id=user_id)
         if row is None:
             raise AuthenticationError("token subject does not exist")
-        user = AuthenticatedUser(**row)
+        # The row reader returns the column's raw value (it skips the ORM's type processing).
+        user = AuthenticatedUser(**{**row, "role": Role(row["role"])})
         if not user.is_active:
             raise AuthenticationError("user is inactive")
         return user

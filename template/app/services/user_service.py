@@ -8,6 +8,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.models.role import Role
 from app.models.user import User
 
 
@@ -37,10 +38,12 @@ class UserService:
         if taken is not None:
             raise UserAlreadyExistsError("email" if taken.email == email else "username")
 
-    async def create(self, *, email: str, username: str, hashed_password: str) -> User:
+    async def create(
+        self, *, email: str, username: str, hashed_password: str, role: Role = Role.USER
+    ) -> User:
         """Insert a user; the caller checked `ensure_available` first (before hashing), and the
         unique constraints catch a registration that raced it."""
-        user = User(email=email, username=username, hashed_password=hashed_password)
+        user = User(email=email, username=username, hashed_password=hashed_password, role=role)
         self._session.add(user)
         try:
             await self._session.flush()

@@ -25,7 +25,8 @@ async def test_register_creates_a_user_without_exposing_the_password(client: Asy
     assert body["email"] == "test@example.com"
     assert body["username"] == "testuser"
     assert body["is_active"] is True
-    assert set(body) == {"id", "email", "username", "is_active", "created_at"}
+    assert body["role"] == "user"
+    assert set(body) == {"id", "email", "username", "role", "is_active", "created_at"}
     assert PASSWORD not in response.text
 
 

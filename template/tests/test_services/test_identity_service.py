@@ -11,6 +11,7 @@ from app.bootstrap.settings import AppSettings
 from app.core.security import AccessTokenVerifier, PasswordHasher, create_access_token
 from app.db.reads import RowReader
 from app.db.session import create_session_factory, session_scope
+from app.models.role import Role
 from app.models.user import User
 from app.schemas.user import UserCreate
 from app.services.auth_service import AuthenticationError, AuthService
@@ -54,9 +55,12 @@ async def test_token_resolves_to_a_snapshot_of_its_user(
         id=user.id,
         email=user.email,
         username=user.username,
+        role=Role.USER,
         is_active=True,
         created_at=caller.created_at,
     )
+    assert caller.role is Role.USER
+    assert not caller.is_admin
     assert caller.created_at.replace(tzinfo=None) == user.created_at.replace(tzinfo=None)
     assert "hashed_password" not in {field.name for field in dataclasses.fields(caller)}
 
