@@ -82,7 +82,8 @@ SEED_FILES = [
 ]
 
 # Accounts past the seed (issue 17), in every render: roles, admin user management, the one
-# pagination dependency and page schema, the first admin from the environment.
+# pagination dependency and page schema, the first admin from the environment, and the owned
+# example resource (items).
 ACCOUNT_FILES = [
     "app/models/role.py",
     "app/schemas/page.py",
@@ -90,6 +91,12 @@ ACCOUNT_FILES = [
     "app/services/user_admin_service.py",
     "app/bootstrap/first_superuser.py",
     "alembic/template_versions/0002_users_role.py",
+    "alembic/template_versions/0003_create_items.py",
+    "app/models/item.py",
+    "app/schemas/item.py",
+    "app/services/item_service.py",
+    "app/api/routes/items.py",
+    "tests/test_api/test_items.py",
     "tests/test_api/test_admin_users.py",
     "tests/test_services/test_first_superuser.py",
 ]

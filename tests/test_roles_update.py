@@ -1,6 +1,7 @@
 """A service generated before roles and admins (issue 17) gets them with `copier update` and a
-start: the template's role migration applies to a database that holds users, its existing users
-become plain users, and the first admin comes from FIRST_SUPERUSER_* and manages them."""
+start: the template's role and items migrations apply to a database that holds users, its
+existing users become plain users, and the first admin comes from FIRST_SUPERUSER_* and manages
+them."""
 
 from __future__ import annotations
 
@@ -96,6 +97,11 @@ def test_an_old_service_updates_to_roles_and_its_first_admin_manages_its_users(
             )
             assert deactivated.status_code == 200, deactivated.text
             assert deactivated.json()["is_active"] is False
+            # The owned resource came with the update too (template revision 0003).
+            item = client.post("/api/v1/items", json={"title": "first"}, headers=headers)
+            assert item.status_code == 201, item.text
+            mine = client.get("/api/v1/items", headers=headers).json()
+            assert (mine["total"], mine["items"][0]["title"]) == (1, "first")
         # A second start (the next release) finds the admin there and creates nothing.
         again = project.uv("run", "scripts/migrate.sh", env=production).check()
         assert "first admin created" not in again.output

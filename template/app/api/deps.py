@@ -22,6 +22,7 @@ from app.db.session import session_scope
 from app.services.auth_service import AuthenticationError, AuthService
 from app.services.health_service import HealthCheck, ReadinessProbe
 from app.services.identity_service import AuthenticatedUser, IdentityService
+from app.services.item_service import ItemService
 from app.services.user_admin_service import UserAdminService
 from app.services.user_service import UserService
 
@@ -81,6 +82,13 @@ async def get_user_admin_service(session: SessionDep) -> UserAdminService:
 
 
 UserAdminServiceDep = Annotated[UserAdminService, Depends(get_user_admin_service)]
+
+
+async def get_item_service(session: SessionDep) -> ItemService:
+    return ItemService(session)
+
+
+ItemServiceDep = Annotated[ItemService, Depends(get_item_service)]
 
 
 async def get_auth_service(

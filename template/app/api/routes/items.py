@@ -1,0 +1,99 @@
+"""The owned example resource: the pattern to copy for a resource that belongs to its creator.
+
+Everyone reaches their own items; an admin reaches every item by id, and lists everyone's only
+when asking for it (`?all=true`). Another user's item is a 404, as a missing one is.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+from app.api.deps import CurrentUser, ItemServiceDep
+from app.api.pagination import PageRequestDep
+from app.schemas.error import ErrorResponse
+from app.schemas.item import ItemCreate, ItemRead, ItemUpdate
+from app.schemas.page import Page
+from app.services.identity_service import AuthenticatedUser
+from app.services.item_service import ItemNotFoundError, ItemScope
+
+router = APIRouter(prefix="/items", tags=["items"])
+
+_UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    status.HTTP_401_UNAUTHORIZED: {"model": ErrorResponse}
+}
+_ONE_ITEM: dict[int | str, dict[str, Any]] = {
+    **_UNAUTHORIZED,
+    status.HTTP_404_NOT_FOUND: {"model": ErrorResponse, "description": "No such item of yours"},
+}
+
+
+def _scope(user: AuthenticatedUser) -> ItemScope:
+    return ItemScope(owner_id=None if user.is_admin else user.id)
+
+
+def _not_found(exc: ItemNotFoundError) -> HTTPException:
+    return HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail=str(exc))
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=_UNAUTHORIZED)
+async def create_item(payload: ItemCreate, user: CurrentUser, items: ItemServiceDep) -> ItemRead:
+    item = await items.create(user.id, title=payload.title, description=payload.description)
+    return ItemRead.model_validate(item)
+
+
+@router.get(
+    "",
+    summary="List your items (admins: everyone's with all=true)",
+    responses={
+        **_UNAUTHORIZED,
+        status.HTTP_403_FORBIDDEN: {"model": ErrorResponse, "description": "all=true, no admin"},
+    },
+)
+async def list_items(
+    user: CurrentUser,
+    items: ItemServiceDep,
+    page: PageRequestDep,
+    all_users: Annotated[
+        bool, Query(alias="all", description="Every user's items (admins only)")
+    ] = False,
+) -> Page[ItemRead]:
+    if all_users and not user.is_admin:
+        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="Admins only")
+    scope = ItemScope(owner_id=None if all_users else user.id)
+    found, total = await items.list(scope, limit=page.limit, offset=page.offset)
+    return Page[ItemRead](
+        items=[ItemRead.model_validate(item) for item in found],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/{item_id}", responses=_ONE_ITEM)
+async def read_item(item_id: uuid.UUID, user: CurrentUser, items: ItemServiceDep) -> ItemRead:
+    try:
+        return ItemRead.model_validate(await items.get(_scope(user), item_id))
+    except ItemNotFoundError as exc:
+        raise _not_found(exc) from exc
+
+
+@router.patch("/{item_id}", responses=_ONE_ITEM)
+async def update_item(
+    item_id: uuid.UUID, changes: ItemUpdate, user: CurrentUser, items: ItemServiceDep
+) -> ItemRead:
+    try:
+        item = await items.update(_scope(user), item_id, changes.model_dump(exclude_unset=True))
+    except ItemNotFoundError as exc:
+        raise _not_found(exc) from exc
+    return ItemRead.model_validate(item)
+
+
+@router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_ONE_ITEM)
+async def delete_item(item_id: uuid.UUID, user: CurrentUser, items: ItemServiceDep) -> None:
+    try:
+        await items.delete(_scope(user), item_id)
+    except ItemNotFoundError as exc:
+        raise _not_found(exc) from exc
