@@ -1,7 +1,7 @@
 """A service generated before roles and admins (issue 17) gets them with `copier update` and a
-start: the template's role and items migrations apply to a database that holds users, its
-existing users become plain users, and the first admin comes from FIRST_SUPERUSER_* and manages
-them."""
+start: the template's role, items and refresh token migrations apply to a database that holds
+users, its existing users become plain users, and the first admin comes from FIRST_SUPERUSER_*,
+manages them and keeps a login session with refresh tokens."""
 
 from __future__ import annotations
 
@@ -102,6 +102,14 @@ def test_an_old_service_updates_to_roles_and_its_first_admin_manages_its_users(
             assert item.status_code == 201, item.text
             mine = client.get("/api/v1/items", headers=headers).json()
             assert (mine["total"], mine["items"][0]["title"]) == (1, "first")
+            # Login sessions came too (template revision 0004): rotate, then end one.
+            spent = login.json()["refresh_token"]
+            rotated = client.post("/api/v1/auth/refresh", json={"refresh_token": spent})
+            assert rotated.status_code == 200, rotated.text
+            replayed = client.post("/api/v1/auth/refresh", json={"refresh_token": spent})
+            assert replayed.status_code == 401
+            logout = client.post("/api/v1/auth/logout", json={"refresh_token": spent})
+            assert logout.status_code == 204
         # A second start (the next release) finds the admin there and creates nothing.
         again = project.uv("run", "scripts/migrate.sh", env=production).check()
         assert "first admin created" not in again.output

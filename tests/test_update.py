@@ -333,7 +333,7 @@ def test_conflicting_edit_leaves_markers_that_are_listed_and_the_pre_commit_hook
     config = project / "app/core/config.py"
     config.write_text(
         config.read_text().replace(
-            "ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=30,",
+            "ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=15,",
             "ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=60,",
         )
     )

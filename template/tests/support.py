@@ -126,8 +126,19 @@ async def sign_up(
             await connection.execute(
                 update(User).where(User.id == uuid.UUID(user_id)).values(role=role)
             )
+    return user_id, bearer(await log_in(client, username))
+
+
+async def log_in(client: AsyncClient, username: str, password: str = PASSWORD) -> dict[str, Any]:
+    """A new login session of `username`: the token pair, as /auth/login answers it."""
     response = await client.post(
-        "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
+        "/api/v1/auth/login", json={"username": username, "password": password}
     )
     assert response.status_code == 200, response.text
-    return user_id, {"Authorization": f"Bearer {response.json()['access_token']}"}
+    tokens: dict[str, Any] = response.json()
+    return tokens
+
+
+def bearer(tokens: dict[str, Any]) -> dict[str, str]:
+    """The Authorization header of a token pair's access token."""
+    return {"Authorization": f"Bearer {tokens['access_token']}"}

@@ -19,7 +19,7 @@ from app.core.config import API_V1_PREFIX, Settings
 from app.core.security import PasswordHasher
 from app.db.reads import RowReader
 from app.db.session import session_scope
-from app.services.auth_service import AuthenticationError, AuthService
+from app.services.auth_service import AuthenticationError, AuthService, auth_service_for
 from app.services.health_service import HealthCheck, ReadinessProbe
 from app.services.identity_service import AuthenticatedUser, IdentityService
 from app.services.item_service import ItemService
@@ -92,9 +92,9 @@ ItemServiceDep = Annotated[ItemService, Depends(get_item_service)]
 
 
 async def get_auth_service(
-    users: UserServiceDep, reader: RowReaderDep, hasher: HasherDep, settings: SettingsDep
+    session: SessionDep, reader: RowReaderDep, hasher: HasherDep, settings: SettingsDep
 ) -> AuthService:
-    return AuthService(users, reader, hasher, settings)
+    return auth_service_for(session, reader, hasher, settings)
 
 
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]

@@ -1,8 +1,11 @@
-"""Access tokens (PyJWT, HS256 pinned) and password hashing (pwdlib, Argon2id)."""
+"""Access tokens (PyJWT, HS256 pinned), refresh token secrets and password hashing (pwdlib,
+Argon2id)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +43,9 @@ class TokenClaims:
     issued_at: datetime
     expires_at: datetime
     token_id: str
+    # The login session (refresh token family) the token was issued for; None in tokens
+    # issued without one.
+    session_id: str | None = None
 
 
 def create_access_token(
@@ -47,17 +53,20 @@ def create_access_token(
     *,
     secret_key: str,
     expires_in: timedelta,
+    session_id: str | None = None,
     now: datetime | None = None,
 ) -> AccessToken:
     issued_at = now or datetime.now(UTC)
     expires_at = issued_at + expires_in
-    claims = {
+    claims: dict[str, Any] = {
         "sub": subject,
         "iat": issued_at,
         "exp": expires_at,
         "jti": uuid.uuid4().hex,
         "type": ACCESS_TOKEN_TYPE,
     }
+    if session_id is not None:
+        claims["sid"] = session_id
     return AccessToken(
         token=jwt.encode(claims, secret_key, algorithm=JWT_ALGORITHM),
         expires_at=expires_at,
@@ -83,12 +92,24 @@ def decode_access_token(token: str, *, secret_key: str) -> TokenClaims:
     # Ours are 32 hex digits; anything else would reach a revocation lookup as is.
     if not _TOKEN_ID.fullmatch(claims["jti"]):
         raise InvalidTokenError("the jti claim is not a token id")
+    session_id = claims.get("sid")
+    if session_id is not None and not (isinstance(session_id, str) and _is_uuid(session_id)):
+        raise InvalidTokenError("the sid claim is not a session id")
     return TokenClaims(
         subject=str(claims["sub"]),
         issued_at=_instant(claims, "iat"),
         expires_at=_instant(claims, "exp"),
         token_id=str(claims["jti"]),
+        session_id=session_id,
     )
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _instant(claims: dict[str, Any], name: str) -> datetime:
@@ -137,6 +158,17 @@ class AccessTokenVerifier:
             # comes back after one more verification.
             del self._accepted[next(iter(self._accepted))]
         self._accepted[token] = claims
+
+
+def new_refresh_token() -> str:
+    """An opaque refresh token: 256 random bits, URL-safe (43 characters)."""
+    return secrets.token_urlsafe(32)
+
+
+def refresh_token_digest(token: str) -> str:
+    """What is stored of a refresh token. A plain SHA-256 suffices for 256 random bits (no
+    guessing to slow down), and a lookup by it is one indexed equality."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class PasswordHashingBusyError(Exception):

@@ -39,3 +39,15 @@ class Token(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the scheme name
     expires_in: int = Field(description="Seconds until the access token expires")
+    refresh_token: str = Field(
+        description="Single-use: POST it to /auth/refresh for the next pair before it expires"
+    )
+    refresh_expires_in: int = Field(description="Seconds until the refresh token expires")
+
+
+# Ours are 43 characters; any other text is just an unknown token (a 401), but bounded.
+RefreshTokenText = Annotated[SafeStr, Field(min_length=1, max_length=128)]
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: RefreshTokenText

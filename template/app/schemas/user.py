@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 from app.models.role import Role
 from app.schemas.password import NewPassword
 from app.schemas.text import SafeStr
+from app.schemas.token import LoginPassword
 
 # The pattern admits no control character, as SafeStr's would.
 Username = Annotated[
@@ -34,6 +35,22 @@ class UserRead(BaseModel):
     role: Role
     is_active: bool
     created_at: datetime
+
+
+class UserSelfUpdate(BaseModel):
+    """What users may change about their own account; fields left out stay as they are.
+    Any other field (a role, say) is refused, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: NormalizedEmail | None = None
+    username: Username | None = None
+
+
+class PasswordChange(BaseModel):
+    # Only the login bounds: the current password may predate the policy.
+    current_password: LoginPassword
+    new_password: NewPassword
 
 
 class UserAdminUpdate(BaseModel):

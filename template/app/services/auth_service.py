@@ -1,4 +1,5 @@
-"""Registration, credential checks and access tokens: the business rules of authentication."""
+"""Registration, credential checks, token pairs and password changes: the business rules of
+authentication."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import Select, bindparam, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.security import PasswordHasher, create_access_token
@@ -13,11 +15,13 @@ from app.db.reads import RowReader
 from app.models.user import User
 from app.schemas.token import Token
 from app.schemas.user import UserCreate
+from app.services.refresh_token_service import IssuedRefreshToken, RefreshTokenService
 from app.services.user_service import UserService
 
 _CREDENTIALS = select(User.id, User.hashed_password, User.is_active)
 _CREDENTIALS_BY_USERNAME = _CREDENTIALS.where(User.username == bindparam("login"))
 _CREDENTIALS_BY_EMAIL = _CREDENTIALS.where(User.email == bindparam("login"))
+_PASSWORD_HASH_BY_ID = select(User.hashed_password).where(User.id == bindparam("user_id"))
 
 
 def _credentials_query(login: str) -> Select[uuid.UUID, str, bool]:
@@ -30,11 +34,22 @@ class AuthenticationError(Exception):
     """The caller could not be identified; the reason stays in the log, never in the response."""
 
 
+class IncorrectPasswordError(Exception):
+    def __init__(self) -> None:
+        super().__init__("The current password is incorrect")
+
+
 class AuthService:
     def __init__(
-        self, users: UserService, reader: RowReader, hasher: PasswordHasher, settings: Settings
+        self,
+        users: UserService,
+        refresh_tokens: RefreshTokenService,
+        reader: RowReader,
+        hasher: PasswordHasher,
+        settings: Settings,
     ) -> None:
         self._users = users
+        self._refresh_tokens = refresh_tokens
         self._reader = reader
         self._hasher = hasher
         self._settings = settings
@@ -66,11 +81,60 @@ class AuthService:
         user_id: uuid.UUID = found["id"]
         return user_id
 
-    def issue_token(self, user_id: uuid.UUID) -> Token:
+    async def start_session(self, user_id: uuid.UUID) -> Token:
+        """A login: a new refresh token family and the first pair of tokens."""
+        return self._pair(await self._refresh_tokens.start_family(user_id))
+
+    async def refresh(self, refresh_token: str) -> Token:
+        """The next pair of the session; raises RefreshTokenError (a 401)."""
+        return self._pair(await self._refresh_tokens.rotate(refresh_token))
+
+    async def logout(self, refresh_token: str) -> None:
+        await self._refresh_tokens.revoke_family_of(refresh_token)
+
+    async def logout_everywhere(self, user_id: uuid.UUID) -> None:
+        await self._refresh_tokens.revoke_all(user_id)
+
+    async def change_password(
+        self,
+        user_id: uuid.UUID,
+        *,
+        current_password: str,
+        new_password: str,
+        session_id: uuid.UUID | None,
+    ) -> None:
+        """Replace the password and end every other login session; the caller's own session
+        (`session_id`, from its access token) stays logged in."""
+        stored = await self._reader.first(_PASSWORD_HASH_BY_ID, user_id=user_id)
+        if stored is None:
+            raise IncorrectPasswordError
+        valid, _ = await self._hasher.verify(current_password, stored["hashed_password"])
+        if not valid:
+            raise IncorrectPasswordError
+        await self._users.set_password_hash(user_id, await self._hasher.hash(new_password))
+        await self._refresh_tokens.revoke_all(user_id, keep_family=session_id)
+
+    def _pair(self, refresh: IssuedRefreshToken) -> Token:
         expires_in = timedelta(minutes=self._settings.ACCESS_TOKEN_EXPIRE_MINUTES)
         access = create_access_token(
-            str(user_id),
+            str(refresh.user_id),
             secret_key=self._settings.SECRET_KEY.get_secret_value(),
             expires_in=expires_in,
+            session_id=str(refresh.family_id),
         )
-        return Token(access_token=access.token, expires_in=int(expires_in.total_seconds()))
+        return Token(
+            access_token=access.token,
+            expires_in=int(expires_in.total_seconds()),
+            refresh_token=refresh.token,
+            refresh_expires_in=int(refresh.expires_in.total_seconds()),
+        )
+
+
+def auth_service_for(
+    session: AsyncSession, reader: RowReader, hasher: PasswordHasher, settings: Settings
+) -> AuthService:
+    """The AuthService of one unit of work, its collaborators on the same session."""
+    refresh_tokens = RefreshTokenService(
+        session, lifetime=timedelta(days=settings.REFRESH_TOKEN_EXPIRE_DAYS)
+    )
+    return AuthService(UserService(session), refresh_tokens, reader, hasher, settings)

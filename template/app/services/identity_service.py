@@ -35,6 +35,9 @@ class AuthenticatedUser:
     role: Role
     is_active: bool
     created_at: datetime
+    # The login session (refresh token family) of the access token; None for a token issued
+    # without one.
+    session_id: uuid.UUID | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -51,13 +54,14 @@ class IdentityService:
         try:
             claims = self._tokens.verify(token)
             user_id = uuid.UUID(claims.subject)
+            session_id = None if claims.session_id is None else uuid.UUID(claims.session_id)
         except (InvalidTokenError, ValueError) as exc:
             raise AuthenticationError(f"invalid token: {exc}") from exc
         row = await self._reader.first(_USER_BY_ID, user_id=user_id)
         if row is None:
             raise AuthenticationError("token subject does not exist")
         # The row reader returns the column's raw value (it skips the ORM's type processing).
-        user = AuthenticatedUser(**{**row, "role": Role(row["role"])})
+        user = AuthenticatedUser(**{**row, "role": Role(row["role"]), "session_id": session_id})
         if not user.is_active:
             raise AuthenticationError("user is inactive")
         return user

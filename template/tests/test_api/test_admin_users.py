@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.api.pagination import MAX_PAGE_SIZE
 from app.db.session import create_session_factory, session_scope
 from app.models.role import Role
-from app.services.user_admin_service import LastAdminError, UserAdminService
+from app.services.user_service import LastAdminError, UserService
 from tests.support import PASSWORD, sign_up
 
 USERS = "/api/v1/users"
@@ -249,7 +249,7 @@ async def test_two_admins_demoting_each_other_at_once_leave_one_admin(
     async def demote(user_id: str) -> str:
         try:
             async with session_scope(factory) as session:
-                await UserAdminService(session).update(uuid.UUID(user_id), {"role": Role.USER})
+                await UserService(session).update(uuid.UUID(user_id), {"role": Role.USER})
         except LastAdminError:
             return "refused"
         return "demoted"

@@ -91,7 +91,7 @@ async def test_register_refuses_a_body_that_is_not_json(client: AsyncClient) -> 
     assert response.json()["detail"][0]["type"] == "json_invalid"
 
 
-async def test_login_returns_a_bearer_token(
+async def test_login_returns_a_short_lived_bearer_token_and_a_refresh_token(
     client: AsyncClient, registered_user: dict[str, Any]
 ) -> None:
     response = await client.post(LOGIN, json={"username": "testuser", "password": PASSWORD})
@@ -99,8 +99,10 @@ async def test_login_returns_a_bearer_token(
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "bearer"
-    assert body["expires_in"] == 30 * 60
+    assert body["expires_in"] == 15 * 60
     assert body["access_token"].count(".") == 2
+    assert body["refresh_expires_in"] == 14 * 24 * 3600
+    assert len(body["refresh_token"]) == 43
 
 
 async def test_login_accepts_the_email_address(

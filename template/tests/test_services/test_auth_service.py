@@ -10,8 +10,8 @@ from app.core.security import PasswordHasher
 from app.db.reads import RowReader
 from app.db.session import create_session_factory, session_scope
 from app.schemas.user import UserCreate
-from app.services.auth_service import AuthService
-from app.services.user_service import UserAlreadyExistsError, UserService
+from app.services.auth_service import AuthService, auth_service_for
+from app.services.user_service import UserAlreadyExistsError
 from tests.support import PASSWORD
 
 
@@ -51,7 +51,7 @@ def reader(migrated_engine: AsyncEngine) -> RowReader:
 def auth(
     session: AsyncSession, reader: RowReader, hasher: CountingHasher, settings: AppSettings
 ) -> AuthService:
-    return AuthService(UserService(session), reader, hasher, settings)
+    return auth_service_for(session, reader, hasher, settings)
 
 
 NEW_USER = UserCreate(email="svc@example.com", username="svc-user", password=PASSWORD)
@@ -106,10 +106,10 @@ async def test_login_upgrades_a_hash_made_with_weaker_parameters(
 ) -> None:
     weak = PasswordHasher(time_cost=1, memory_cost_kib=1024, parallelism=1)
     strong = PasswordHasher(time_cost=2, memory_cost_kib=1024, parallelism=1)
-    user = await AuthService(UserService(session), reader, weak, settings).register(NEW_USER)
+    user = await auth_service_for(session, reader, weak, settings).register(NEW_USER)
     await session.commit()
 
-    authenticated = await AuthService(UserService(session), reader, strong, settings).authenticate(
+    authenticated = await auth_service_for(session, reader, strong, settings).authenticate(
         "svc-user", PASSWORD
     )
     await session.commit()

@@ -14,9 +14,8 @@ from app.db.session import create_session_factory, session_scope
 from app.models.role import Role
 from app.models.user import User
 from app.schemas.user import UserCreate
-from app.services.auth_service import AuthenticationError, AuthService
+from app.services.auth_service import AuthenticationError, auth_service_for
 from app.services.identity_service import AuthenticatedUser, IdentityService
-from app.services.user_service import UserService
 from tests.support import PASSWORD
 
 NEW_USER = UserCreate(email="who@example.com", username="who-am-i", password=PASSWORD)
@@ -35,7 +34,7 @@ async def user(migrated_engine: AsyncEngine, settings: AppSettings) -> User:
     hasher = PasswordHasher(time_cost=1, memory_cost_kib=1024, parallelism=1)
     async with session_scope(create_session_factory(migrated_engine)) as session:
         reader = RowReader(migrated_engine, concurrency=2, wait_seconds=5)
-        return await AuthService(UserService(session), reader, hasher, settings).register(NEW_USER)
+        return await auth_service_for(session, reader, hasher, settings).register(NEW_USER)
 
 
 def token_for(subject: str, settings: AppSettings, minutes: int = 5) -> str:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import anyio
@@ -38,6 +40,36 @@ def test_access_token_round_trip_carries_aware_times_and_claims() -> None:
     assert claims.expires_at.tzinfo is UTC
     assert len(claims.token_id) == 32
     assert jwt.get_unverified_header(access.token)["alg"] == "HS256"
+
+
+def test_a_token_names_its_login_session_when_it_has_one() -> None:
+    session_id = str(uuid.uuid4())
+    with_session = create_access_token(
+        "u", secret_key=KEY, expires_in=timedelta(minutes=1), session_id=session_id
+    )
+    without = create_access_token("u", secret_key=KEY, expires_in=timedelta(minutes=1))
+
+    assert decode_access_token(with_session.token, secret_key=KEY).session_id == session_id
+    assert decode_access_token(without.token, secret_key=KEY).session_id is None
+
+
+@pytest.mark.parametrize("sid", ["not-a-uuid", 17, ["list"]])
+def test_a_well_signed_token_with_a_malformed_session_is_refused(sid: object) -> None:
+    now = datetime.now(UTC)
+    claims = {"sub": "u", "iat": now, "exp": now + timedelta(minutes=1), "jti": "j"}
+    token = jwt.encode({**claims, "type": "access", "sid": sid}, KEY, algorithm="HS256")
+
+    with pytest.raises(InvalidTokenError, match="sid"):
+        decode_access_token(token, secret_key=KEY)
+
+
+def test_refresh_tokens_are_random_and_stored_as_their_sha256() -> None:
+    tokens = {security.new_refresh_token() for _ in range(100)}
+
+    assert len(tokens) == 100
+    assert all(len(token) == 43 for token in tokens)
+    token = next(iter(tokens))
+    assert security.refresh_token_digest(token) == hashlib.sha256(token.encode()).hexdigest()
 
 
 def test_expired_token_is_refused() -> None:

@@ -1,29 +1,35 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+import logging
+from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, status
 
-from app.api.deps import AuthServiceDep, credentials_error, no_store
-from app.schemas.error import ErrorResponse
+from app.api.deps import AuthServiceDep, CurrentUser, credentials_error, no_store
+from app.api.responses import UNAUTHORIZED, error
 from app.schemas.password import PASSWORD_MAX_LENGTH
-from app.schemas.token import LoginRequest, OAuth2PasswordForm, Token
+from app.schemas.token import LoginRequest, OAuth2PasswordForm, RefreshRequest, Token
 from app.schemas.user import UserCreate, UserRead
 from app.services.auth_service import AuthService
 from app.services.notification_service import send_welcome
+from app.services.refresh_token_service import RefreshTokenError
 from app.services.user_service import UserAlreadyExistsError
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
-_UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
-    status.HTTP_401_UNAUTHORIZED: {"model": ErrorResponse}
-}
+_REFRESH_REFUSED = error(
+    status.HTTP_401_UNAUTHORIZED,
+    "The refresh token is unknown, expired, revoked or spent; a spent one also revokes its "
+    "whole session",
+)
 
 
 @router.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
-    responses={status.HTTP_409_CONFLICT: {"model": ErrorResponse}},
+    responses=error(status.HTTP_409_CONFLICT, "The e-mail address or username is taken"),
 )
 async def register(
     payload: UserCreate, auth: AuthServiceDep, background_tasks: BackgroundTasks
@@ -37,25 +43,59 @@ async def register(
     return UserRead.model_validate(user)
 
 
-@router.post("/login", responses=_UNAUTHORIZED, dependencies=[Depends(no_store)])
+@router.post("/login", responses=UNAUTHORIZED, dependencies=[Depends(no_store)])
 async def login(credentials: LoginRequest, auth: AuthServiceDep) -> Token:
-    return await _issue_token(auth, credentials.username, credentials.password)
+    return await _log_in(auth, credentials.username, credentials.password)
 
 
 @router.post(
     "/token",
     summary="OAuth2 password flow (form body), used by the docs' Authorize button",
-    responses=_UNAUTHORIZED,
+    responses=UNAUTHORIZED,
     dependencies=[Depends(no_store)],
 )
 async def token(form: Annotated[OAuth2PasswordForm, Form()], auth: AuthServiceDep) -> Token:
-    return await _issue_token(auth, form.username, form.password)
+    return await _log_in(auth, form.username, form.password)
 
 
-async def _issue_token(auth: AuthService, login: str, password: str) -> Token:
+@router.post(
+    "/refresh",
+    summary="Trade a refresh token for the next pair (the token presented is spent)",
+    responses=_REFRESH_REFUSED,
+    dependencies=[Depends(no_store)],
+)
+async def refresh(payload: RefreshRequest, auth: AuthServiceDep) -> Token:
+    try:
+        return await auth.refresh(payload.refresh_token)
+    except RefreshTokenError as exc:
+        logger.info("refresh refused: %s", exc)
+        raise credentials_error("Invalid refresh token") from exc
+
+
+@router.post(
+    "/logout",
+    summary="End the login session the refresh token belongs to",
+    status_code=status.HTTP_204_NO_CONTENT,
+)
+async def logout(payload: RefreshRequest, auth: AuthServiceDep) -> None:
+    # 204 for an unknown token too: a logout must not tell which tokens exist (RFC 7009).
+    await auth.logout(payload.refresh_token)
+
+
+@router.post(
+    "/logout-all",
+    summary="End every login session of the caller",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=UNAUTHORIZED,
+)
+async def logout_all(user: CurrentUser, auth: AuthServiceDep) -> None:
+    await auth.logout_everywhere(user.id)
+
+
+async def _log_in(auth: AuthService, login: str, password: str) -> Token:
     # No stored password is longer than registration allows: refuse without hashing.
     too_long = len(password) > PASSWORD_MAX_LENGTH
     user_id = None if too_long else await auth.authenticate(login, password)
     if user_id is None:
         raise credentials_error("Incorrect username or password")
-    return auth.issue_token(user_id)
+    return await auth.start_session(user_id)

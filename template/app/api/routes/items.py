@@ -7,13 +7,13 @@ when asking for it (`?all=true`). Another user's item is a 404, as a missing one
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 
 from app.api.deps import CurrentUser, ItemServiceDep
 from app.api.pagination import PageRequestDep
-from app.schemas.error import ErrorResponse
+from app.api.responses import UNAUTHORIZED, error
 from app.schemas.item import ItemCreate, ItemRead, ItemUpdate
 from app.schemas.page import Page
 from app.services.identity_service import AuthenticatedUser
@@ -21,13 +21,7 @@ from app.services.item_service import ItemNotFoundError, ItemScope
 
 router = APIRouter(prefix="/items", tags=["items"])
 
-_UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
-    status.HTTP_401_UNAUTHORIZED: {"model": ErrorResponse}
-}
-_ONE_ITEM: dict[int | str, dict[str, Any]] = {
-    **_UNAUTHORIZED,
-    status.HTTP_404_NOT_FOUND: {"model": ErrorResponse, "description": "No such item of yours"},
-}
+_ONE_ITEM = {**UNAUTHORIZED, **error(status.HTTP_404_NOT_FOUND, "No such item of yours")}
 
 
 def _scope(user: AuthenticatedUser) -> ItemScope:
@@ -38,7 +32,7 @@ def _not_found(exc: ItemNotFoundError) -> HTTPException:
     return HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail=str(exc))
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=_UNAUTHORIZED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=UNAUTHORIZED)
 async def create_item(payload: ItemCreate, user: CurrentUser, items: ItemServiceDep) -> ItemRead:
     item = await items.create(user.id, title=payload.title, description=payload.description)
     return ItemRead.model_validate(item)
@@ -48,8 +42,8 @@ async def create_item(payload: ItemCreate, user: CurrentUser, items: ItemService
     "",
     summary="List your items (admins: everyone's with all=true)",
     responses={
-        **_UNAUTHORIZED,
-        status.HTTP_403_FORBIDDEN: {"model": ErrorResponse, "description": "all=true, no admin"},
+        **UNAUTHORIZED,
+        **error(status.HTTP_403_FORBIDDEN, "all=true, no admin"),
     },
 )
 async def list_items(

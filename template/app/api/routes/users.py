@@ -5,41 +5,91 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 
-from app.api.deps import AdminUser, CurrentUser, UserAdminServiceDep
+from app.api.deps import (
+    AdminUser,
+    AuthServiceDep,
+    CurrentUser,
+    UserAdminServiceDep,
+    UserServiceDep,
+)
 from app.api.pagination import PageRequestDep
-from app.schemas.error import ErrorResponse
+from app.api.responses import ADMIN_ONLY, UNAUTHORIZED, error
+from app.models.user import User
 from app.schemas.page import Page
-from app.schemas.user import UserAdminUpdate, UserRead, UserSearch
-from app.services.user_admin_service import LastAdminError, UserNotFoundError
-from app.services.user_service import UserAlreadyExistsError
+from app.schemas.user import (
+    PasswordChange,
+    UserAdminUpdate,
+    UserRead,
+    UserSearch,
+    UserSelfUpdate,
+)
+from app.services.auth_service import IncorrectPasswordError
+from app.services.user_service import (
+    LastAdminError,
+    UserAlreadyExistsError,
+    UserNotFoundError,
+    UserService,
+)
 
 router = APIRouter(prefix="/users", tags=["users"])
 
-_UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
-    status.HTTP_401_UNAUTHORIZED: {"model": ErrorResponse}
-}
-_ADMIN_ONLY: dict[int | str, dict[str, Any]] = {
-    **_UNAUTHORIZED,
-    status.HTTP_403_FORBIDDEN: {"model": ErrorResponse, "description": "The caller is no admin"},
-}
-_ONE_USER: dict[int | str, dict[str, Any]] = {
-    **_ADMIN_ONLY,
-    status.HTTP_404_NOT_FOUND: {"model": ErrorResponse},
-}
-_LAST_ADMIN: dict[int | str, dict[str, Any]] = {
-    status.HTTP_409_CONFLICT: {
-        "model": ErrorResponse,
-        "description": "The e-mail address or username is taken, or this is the last active admin",
-    }
-}
+_ONE_USER = {**ADMIN_ONLY, **error(status.HTTP_404_NOT_FOUND, "No such user")}
+_TAKEN_OR_LAST_ADMIN = error(
+    status.HTTP_409_CONFLICT,
+    "The e-mail address or username is taken, or this is the last active admin",
+)
 
 
-@router.get("/me", responses=_UNAUTHORIZED)
+@router.get("/me", responses=UNAUTHORIZED)
 async def read_current_user(user: CurrentUser) -> UserRead:
     return UserRead.model_validate(user)
 
 
-@router.get("", summary="List users (admins only)", responses=_ADMIN_ONLY)
+@router.patch(
+    "/me",
+    summary="Change your e-mail address or username",
+    responses={**UNAUTHORIZED, **_TAKEN_OR_LAST_ADMIN},
+)
+async def update_current_user(
+    changes: UserSelfUpdate, user: CurrentUser, users: UserServiceDep
+) -> UserRead:
+    return UserRead.model_validate(
+        await _update(users, user.id, changes.model_dump(exclude_none=True))
+    )
+
+
+@router.delete(
+    "/me",
+    summary="Delete your account, with everything it owns",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**UNAUTHORIZED, **_TAKEN_OR_LAST_ADMIN},
+)
+async def delete_current_user(user: CurrentUser, users: UserServiceDep) -> None:
+    await _delete(users, user.id)
+
+
+@router.post(
+    "/me/password",
+    summary="Change your password; every other login session ends",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={
+        **UNAUTHORIZED,
+        **error(status.HTTP_400_BAD_REQUEST, "The current password is incorrect"),
+    },
+)
+async def change_password(payload: PasswordChange, user: CurrentUser, auth: AuthServiceDep) -> None:
+    try:
+        await auth.change_password(
+            user.id,
+            current_password=payload.current_password,
+            new_password=payload.new_password,
+            session_id=user.session_id,
+        )
+    except IncorrectPasswordError as exc:
+        raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail=str(exc)) from exc
+
+
+@router.get("", summary="List users (admins only)", responses=ADMIN_ONLY)
 async def list_users(
     _admin: AdminUser,
     users: UserAdminServiceDep,
@@ -58,7 +108,7 @@ async def list_users(
 
 
 @router.get("/{user_id}", summary="Read a user (admins only)", responses=_ONE_USER)
-async def read_user(user_id: uuid.UUID, _admin: AdminUser, users: UserAdminServiceDep) -> UserRead:
+async def read_user(user_id: uuid.UUID, _admin: AdminUser, users: UserServiceDep) -> UserRead:
     try:
         return UserRead.model_validate(await users.get(user_id))
     except UserNotFoundError as exc:
@@ -68,27 +118,36 @@ async def read_user(user_id: uuid.UUID, _admin: AdminUser, users: UserAdminServi
 @router.patch(
     "/{user_id}",
     summary="Change a user's address, name, role or activity (admins only)",
-    responses={**_ONE_USER, **_LAST_ADMIN},
+    responses={**_ONE_USER, **_TAKEN_OR_LAST_ADMIN},
 )
 async def update_user(
-    user_id: uuid.UUID, changes: UserAdminUpdate, _admin: AdminUser, users: UserAdminServiceDep
+    user_id: uuid.UUID, changes: UserAdminUpdate, _admin: AdminUser, users: UserServiceDep
 ) -> UserRead:
-    try:
-        user = await users.update(user_id, changes.model_dump(exclude_none=True))
-    except UserNotFoundError as exc:
-        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
-    except (UserAlreadyExistsError, LastAdminError) as exc:
-        raise HTTPException(status_code=status.HTTP_409_CONFLICT, detail=str(exc)) from exc
-    return UserRead.model_validate(user)
+    return UserRead.model_validate(
+        await _update(users, user_id, changes.model_dump(exclude_none=True))
+    )
 
 
 @router.delete(
     "/{user_id}",
     summary="Delete a user (admins only)",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={**_ONE_USER, **_LAST_ADMIN},
+    responses={**_ONE_USER, **_TAKEN_OR_LAST_ADMIN},
 )
-async def delete_user(user_id: uuid.UUID, _admin: AdminUser, users: UserAdminServiceDep) -> None:
+async def delete_user(user_id: uuid.UUID, _admin: AdminUser, users: UserServiceDep) -> None:
+    await _delete(users, user_id)
+
+
+async def _update(users: UserService, user_id: uuid.UUID, changes: dict[str, Any]) -> User:
+    try:
+        return await users.update(user_id, changes)
+    except UserNotFoundError as exc:
+        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
+    except (UserAlreadyExistsError, LastAdminError) as exc:
+        raise HTTPException(status_code=status.HTTP_409_CONFLICT, detail=str(exc)) from exc
+
+
+async def _delete(users: UserService, user_id: uuid.UUID) -> None:
     try:
         await users.delete(user_id)
     except UserNotFoundError as exc:
