@@ -390,6 +390,96 @@ FEATURES: tuple[Feature, ...] = (
         compose_processes={"worker": ("scripts/worker.sh",)},
     ),
     Feature(
+        name="email",
+        summary="E-mail over SMTP (aiosmtplib): password reset and address verification by "
+        "mail, sent off the request with retries (by the worker when it is on); Mailpit in "
+        "compose",
+        when=lambda a: bool(a["email"]),
+        example={"email": True},
+        files=(
+            "app/integrations/email/__init__.py",
+            "app/integrations/email/settings.py",
+            "app/integrations/email/messages.py",
+            "app/integrations/email/smtp.py",
+            "app/integrations/email/outbox.py",
+            "app/integrations/email/accounts.py",
+            "app/integrations/email/templates/password_reset.txt",
+            "app/integrations/email/templates/password_reset.html",
+            "app/integrations/email/templates/verify_email.txt",
+            "app/integrations/email/templates/verify_email.html",
+            "app/services/one_time_token_service.py",
+            "app/schemas/account_mail.py",
+            "app/api/routes/auth_mail.py",
+            "tests/plugins/smtp_server.py",
+            "tests/test_api/test_account_mail.py",
+        ),
+        dependencies=("aiosmtplib>=5,<6",),
+        dev_dependencies=("aiosmtpd>=1.4,<2",),
+        integration="app.integrations.email",
+        after=("worker",),  # with the worker, its outbox queues mails on the worker's broker
+        settings_class="app.integrations.email.settings:EmailSettings",
+        settings=(
+            Setting(
+                "SMTP_HOST",
+                "localhost",
+                "SMTP relay that sends the service's mail",
+                test_value='"127.0.0.1"',  # the suite's own SMTP server (tests/plugins/)
+            ),
+            Setting("SMTP_PORT", "1025", "Its port (Mailpit: 1025; submission: 587; TLS: 465)"),
+            Setting("SMTP_USERNAME", "", "Login at the relay; unset: no authentication"),
+            Setting("SMTP_PASSWORD", "", "Password at the relay", secret=True),
+            Setting(
+                "SMTP_TLS",
+                "none",
+                "none (a local relay, Mailpit) | starttls (upgrade, port 587) | tls (port 465)",
+            ),
+            Setting("SMTP_TIMEOUT_SECONDS", "10", "Connect and command timeout per attempt"),
+            Setting("EMAIL_FROM", "noreply@example.com", "Sender address of every mail"),
+            Setting(
+                "EMAIL_LINK_BASE_URL",
+                "http://localhost:8000",
+                "Frontend URL mails link to (<base>/reset-password?token=..., "
+                "<base>/verify-email?token=...); production requires it, https unless localhost",
+                required_in_production=True,
+                production_test_value='"https://app.example.com"',
+            ),
+            Setting("EMAIL_SEND_ATTEMPTS", "3", "Tries per mail before it is given up (logged)"),
+            Setting(
+                "EMAIL_RETRY_DELAY_SECONDS",
+                "2",
+                "Wait after a failed try, doubled each time",
+                test_value='"0"',
+            ),
+            Setting(
+                "PASSWORD_RESET_TOKEN_EXPIRE_MINUTES", "30", "Lifetime of a mailed reset link"
+            ),
+            Setting(
+                "EMAIL_VERIFICATION_TOKEN_EXPIRE_HOURS",
+                "48",
+                "Lifetime of a mailed verification link",
+            ),
+            Setting(
+                "EMAIL_VERIFICATION_REQUIRED",
+                "false",
+                "true: logins are refused (403) until the address is verified",
+            ),
+        ),
+        routes=("auth_mail",),
+        test_plugins=("tests.plugins.smtp_server",),
+        compose_services={
+            "mailpit": {
+                "image": "axllent/mailpit:v1.27",
+                "ports": ["127.0.0.1:8025:8025"],
+                "restart": "unless-stopped",
+            }
+        },
+        compose_environment={
+            "SMTP_HOST": "mailpit",
+            "SMTP_PORT": "1025",
+            "EMAIL_LINK_BASE_URL": "${EMAIL_LINK_BASE_URL:-http://localhost:3000}",
+        },
+    ),
+    Feature(
         name="ci_github",
         summary="GitHub Actions workflows (checks; template updates as pull requests), audited "
         "by zizmor, and grouped Dependabot updates with a cooldown",

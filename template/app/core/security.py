@@ -160,13 +160,14 @@ class AccessTokenVerifier:
         self._accepted[token] = claims
 
 
-def new_refresh_token() -> str:
-    """An opaque refresh token: 256 random bits, URL-safe (43 characters)."""
+def new_opaque_token() -> str:
+    """A refresh, password reset or verification token: 256 random bits, URL-safe (43
+    characters), meaningful only as a key to its database row."""
     return secrets.token_urlsafe(32)
 
 
-def refresh_token_digest(token: str) -> str:
-    """What is stored of a refresh token. A plain SHA-256 suffices for 256 random bits (no
+def opaque_token_digest(token: str) -> str:
+    """What is stored of an opaque token. A plain SHA-256 suffices for 256 random bits (no
     guessing to slow down), and a lookup by it is one indexed equality."""
     return hashlib.sha256(token.encode()).hexdigest()
 

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import Enum, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, TimestampMixin
+from app.db.base import Base, TimestampMixin, UTCDateTime
 from app.models.role import Role
 
 
@@ -32,3 +33,6 @@ class User(TimestampMixin, Base):
         default=Role.USER,
         server_default=Role.USER.value,
     )
+    # When the user proved they receive mail at `email` (the `email` option's verification);
+    # cleared whenever the address changes.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -35,6 +35,8 @@ class UserRead(BaseModel):
     role: Role
     is_active: bool
     created_at: datetime
+    # None until the address is verified (the `email` option), and again after it changes.
+    email_verified_at: datetime | None = None
 
 
 class UserSelfUpdate(BaseModel):

@@ -4,7 +4,7 @@ authentication."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,13 +18,13 @@ from app.schemas.user import UserCreate
 from app.services.refresh_token_service import IssuedRefreshToken, RefreshTokenService
 from app.services.user_service import UserService
 
-_CREDENTIALS = select(User.id, User.hashed_password, User.is_active)
+_CREDENTIALS = select(User.id, User.hashed_password, User.is_active, User.email_verified_at)
 _CREDENTIALS_BY_USERNAME = _CREDENTIALS.where(User.username == bindparam("login"))
 _CREDENTIALS_BY_EMAIL = _CREDENTIALS.where(User.email == bindparam("login"))
 _PASSWORD_HASH_BY_ID = select(User.hashed_password).where(User.id == bindparam("user_id"))
 
 
-def _credentials_query(login: str) -> Select[uuid.UUID, str, bool]:
+def _credentials_query(login: str) -> Select[uuid.UUID, str, bool, datetime | None]:
     """By e-mail address when the login contains '@', by username otherwise (both stored
     lower-cased)."""
     return _CREDENTIALS_BY_EMAIL if "@" in login else _CREDENTIALS_BY_USERNAME
@@ -32,6 +32,13 @@ def _credentials_query(login: str) -> Select[uuid.UUID, str, bool]:
 
 class AuthenticationError(Exception):
     """The caller could not be identified; the reason stays in the log, never in the response."""
+
+
+class EmailNotVerifiedError(Exception):
+    """The credentials are right, but logins require a verified address (a 403)."""
+
+    def __init__(self) -> None:
+        super().__init__("Verify your e-mail address first: POST /api/v1/auth/verify-email/request")
 
 
 class IncorrectPasswordError(Exception):
@@ -47,7 +54,10 @@ class AuthService:
         reader: RowReader,
         hasher: PasswordHasher,
         settings: Settings,
+        *,
+        require_verified_email: bool = False,
     ) -> None:
+        self._require_verified_email = require_verified_email
         self._users = users
         self._refresh_tokens = refresh_tokens
         self._reader = reader
@@ -76,6 +86,9 @@ class AuthService:
         valid, upgraded_hash = await self._hasher.verify(password, found["hashed_password"])
         if not valid or not found["is_active"]:
             return None
+        # Told only to whoever knows the password: it reveals nothing to a guesser.
+        if self._require_verified_email and found["email_verified_at"] is None:
+            raise EmailNotVerifiedError
         if upgraded_hash is not None:
             await self._users.set_password_hash(found["id"], upgraded_hash)
         user_id: uuid.UUID = found["id"]
@@ -137,4 +150,12 @@ def auth_service_for(
     refresh_tokens = RefreshTokenService(
         session, lifetime=timedelta(days=settings.REFRESH_TOKEN_EXPIRE_DAYS)
     )
-    return AuthService(UserService(session), refresh_tokens, reader, hasher, settings)
+    return AuthService(
+        UserService(session),
+        refresh_tokens,
+        reader,
+        hasher,
+        settings,
+        # The `email` option's setting; a service without the option has no verification.
+        require_verified_email=bool(getattr(settings, "EMAIL_VERIFICATION_REQUIRED", False)),
+    )

@@ -17,7 +17,13 @@ from app.services.auth_service import AuthenticationError
 # The columns a request may need about its caller; never the password hash.
 # Read on every request, so a role change or a deactivation counts from the caller's next one.
 _USER_BY_ID = select(
-    User.id, User.email, User.username, User.role, User.is_active, User.created_at
+    User.id,
+    User.email,
+    User.username,
+    User.role,
+    User.is_active,
+    User.created_at,
+    User.email_verified_at,
 ).where(User.id == bindparam("user_id"))
 
 
@@ -35,6 +41,7 @@ class AuthenticatedUser:
     role: Role
     is_active: bool
     created_at: datetime
+    email_verified_at: datetime | None = None
     # The login session (refresh token family) of the access token; None for a token issued
     # without one.
     session_id: uuid.UUID | None = None

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.security import new_refresh_token, refresh_token_digest
+from app.core.security import new_opaque_token, opaque_token_digest
 from app.db.base import utc_now
 from app.models.refresh_token import RefreshToken
 from app.models.user import User
@@ -65,7 +65,7 @@ class RefreshTokenService:
                     User.is_active,
                 )
                 .join(User, User.id == RefreshToken.user_id)
-                .where(RefreshToken.token_hash == refresh_token_digest(token))
+                .where(RefreshToken.token_hash == opaque_token_digest(token))
             )
         ).first()
         if found is None:
@@ -99,7 +99,7 @@ class RefreshTokenService:
         (a logout must not tell which tokens exist, RFC 7009 section 2.2)."""
         family_id = await self._session.scalar(
             select(RefreshToken.family_id).where(
-                RefreshToken.token_hash == refresh_token_digest(token)
+                RefreshToken.token_hash == opaque_token_digest(token)
             )
         )
         if family_id is not None:
@@ -122,12 +122,12 @@ class RefreshTokenService:
             .where(RefreshToken.user_id == user_id, RefreshToken.expires_at <= now)
             .execution_options(synchronize_session=False)
         )
-        token = new_refresh_token()
+        token = new_opaque_token()
         self._session.add(
             RefreshToken(
                 user_id=user_id,
                 family_id=family_id,
-                token_hash=refresh_token_digest(token),
+                token_hash=opaque_token_digest(token),
                 created_at=now,
                 expires_at=now + self._lifetime,
             )

@@ -11,10 +11,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.models.one_time_token import OneTimeToken, TokenPurpose
 from app.models.role import Role
 from app.models.user import User
 
@@ -100,6 +101,15 @@ class UserService:
             username=_changed(user, changes, "username"),
             except_id=user.id,
         )
+        if _changed(user, changes, "email") is not None:
+            # A new address is unverified, and a verification mailed to the old one is void.
+            user.email_verified_at = None
+            await self._session.execute(
+                delete(OneTimeToken).where(
+                    OneTimeToken.user_id == user.id,
+                    OneTimeToken.purpose == TokenPurpose.VERIFY_EMAIL,
+                )
+            )
         for name, value in changes.items():
             setattr(user, name, value)
         try:

@@ -26,7 +26,15 @@ async def test_register_creates_a_user_without_exposing_the_password(client: Asy
     assert body["username"] == "testuser"
     assert body["is_active"] is True
     assert body["role"] == "user"
-    assert set(body) == {"id", "email", "username", "role", "is_active", "created_at"}
+    assert set(body) == {
+        "id",
+        "email",
+        "username",
+        "role",
+        "is_active",
+        "created_at",
+        "email_verified_at",
+    }
     assert PASSWORD not in response.text
 
 

@@ -49,6 +49,7 @@ TEMPLATE_ROUTE_MODULES = frozenset(
         "app.api.docs",
         "app.api.health",
         "app.api.routes.auth",
+        "app.api.routes.auth_mail",
         "app.api.routes.items",
         "app.api.routes.notifications",
         "app.api.routes.reports",

@@ -64,12 +64,12 @@ def test_a_well_signed_token_with_a_malformed_session_is_refused(sid: object) ->
 
 
 def test_refresh_tokens_are_random_and_stored_as_their_sha256() -> None:
-    tokens = {security.new_refresh_token() for _ in range(100)}
+    tokens = {security.new_opaque_token() for _ in range(100)}
 
     assert len(tokens) == 100
     assert all(len(token) == 43 for token in tokens)
     token = next(iter(tokens))
-    assert security.refresh_token_digest(token) == hashlib.sha256(token.encode()).hexdigest()
+    assert security.opaque_token_digest(token) == hashlib.sha256(token.encode()).hexdigest()
 
 
 def test_expired_token_is_refused() -> None:

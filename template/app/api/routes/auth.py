@@ -10,7 +10,7 @@ from app.api.responses import UNAUTHORIZED, error
 from app.schemas.password import PASSWORD_MAX_LENGTH
 from app.schemas.token import LoginRequest, OAuth2PasswordForm, RefreshRequest, Token
 from app.schemas.user import UserCreate, UserRead
-from app.services.auth_service import AuthService
+from app.services.auth_service import AuthService, EmailNotVerifiedError
 from app.services.notification_service import send_welcome
 from app.services.refresh_token_service import RefreshTokenError
 from app.services.user_service import UserAlreadyExistsError
@@ -19,6 +19,12 @@ logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
+_LOGIN_REFUSED = {
+    **UNAUTHORIZED,
+    **error(
+        status.HTTP_403_FORBIDDEN, "Logins require a verified e-mail address (the email option)"
+    ),
+}
 _REFRESH_REFUSED = error(
     status.HTTP_401_UNAUTHORIZED,
     "The refresh token is unknown, expired, revoked or spent; a spent one also revokes its "
@@ -43,7 +49,7 @@ async def register(
     return UserRead.model_validate(user)
 
 
-@router.post("/login", responses=UNAUTHORIZED, dependencies=[Depends(no_store)])
+@router.post("/login", responses=_LOGIN_REFUSED, dependencies=[Depends(no_store)])
 async def login(credentials: LoginRequest, auth: AuthServiceDep) -> Token:
     return await _log_in(auth, credentials.username, credentials.password)
 
@@ -51,7 +57,7 @@ async def login(credentials: LoginRequest, auth: AuthServiceDep) -> Token:
 @router.post(
     "/token",
     summary="OAuth2 password flow (form body), used by the docs' Authorize button",
-    responses=UNAUTHORIZED,
+    responses=_LOGIN_REFUSED,
     dependencies=[Depends(no_store)],
 )
 async def token(form: Annotated[OAuth2PasswordForm, Form()], auth: AuthServiceDep) -> Token:
@@ -95,7 +101,10 @@ async def logout_all(user: CurrentUser, auth: AuthServiceDep) -> None:
 async def _log_in(auth: AuthService, login: str, password: str) -> Token:
     # No stored password is longer than registration allows: refuse without hashing.
     too_long = len(password) > PASSWORD_MAX_LENGTH
-    user_id = None if too_long else await auth.authenticate(login, password)
+    try:
+        user_id = None if too_long else await auth.authenticate(login, password)
+    except EmailNotVerifiedError as exc:
+        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=str(exc)) from exc
     if user_id is None:
         raise credentials_error("Incorrect username or password")
     return await auth.start_session(user_id)

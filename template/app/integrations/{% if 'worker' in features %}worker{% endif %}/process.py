@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import importlib.util
 import logging
+import pkgutil
 import signal
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +33,8 @@ from app.integrations.redis import redis_key
 from app.integrations.worker.broker import broker
 from app.integrations.worker.settings import WorkerSettings
 
-# Modules that define tasks: importing one registers its tasks on the broker.
+# Modules that define tasks: importing one registers its tasks on the broker. Every other
+# integration's `tasks` module (app/integrations/<name>/tasks.py) is found, not listed.
 TASK_MODULES = ("app.integrations.worker.tasks",)
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 # After the grace period, how often a cancellation that has not taken effect is made again.
@@ -131,10 +134,21 @@ async def _close_broker() -> None:
         logger.warning("the broker did not close cleanly", exc_info=True)
 
 
+def task_modules() -> list[str]:
+    """TASK_MODULES, then each integration package's `tasks` module, in name order."""
+    found = list(TASK_MODULES)
+    integrations = importlib.import_module("app.integrations")
+    for info in sorted(pkgutil.iter_modules(integrations.__path__), key=lambda info: info.name):
+        name = f"app.integrations.{info.name}.tasks"
+        if info.ispkg and name not in found and importlib.util.find_spec(name) is not None:
+            found.append(name)
+    return found
+
+
 def main() -> None:
     settings = load_settings(selected_environment(), WorkerSettings)
     setup_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
-    for module in TASK_MODULES:
+    for module in task_modules():
         importlib.import_module(module)
     with asyncio.Runner() as runner:
         loop = runner.get_loop()
