@@ -450,9 +450,7 @@ FEATURES: tuple[Feature, ...] = (
                 "Wait after a failed try, doubled each time",
                 test_value='"0"',
             ),
-            Setting(
-                "PASSWORD_RESET_TOKEN_EXPIRE_MINUTES", "30", "Lifetime of a mailed reset link"
-            ),
+            Setting("PASSWORD_RESET_TOKEN_EXPIRE_MINUTES", "30", "Lifetime of a mailed reset link"),
             Setting(
                 "EMAIL_VERIFICATION_TOKEN_EXPIRE_HOURS",
                 "48",
