@@ -478,6 +478,13 @@ FEATURES: tuple[Feature, ...] = (
         },
     ),
     Feature(
+        name="email_worker",
+        summary="Mail sent by the worker: its `send_mail` task (app/integrations/email/tasks.py)",
+        when=lambda a: bool(a["email"]) and a["worker"] != "none",
+        example={"email": True, "redis": True, "worker": "taskiq"},
+        files=("app/integrations/email/tasks.py",),
+    ),
+    Feature(
         name="ci_github",
         summary="GitHub Actions workflows (checks; template updates as pull requests), audited "
         "by zizmor, and grouped Dependabot updates with a cooldown",

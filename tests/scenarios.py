@@ -74,7 +74,6 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "worker+rate-limit-redis": on_top_of_minimal(redis=True, worker="taskiq", rate_limit="redis"),
     "ci-github+redis": on_top_of_minimal(ci="github", redis=True),
     "ci-gitlab+worker": on_top_of_minimal(ci="gitlab", redis=True, worker="taskiq"),
-    "email+worker": on_top_of_minimal(email=True, redis=True, worker="taskiq"),
 }
 
 # The scenarios whose deploy/kubernetes/ manifests tests/test_kubernetes.py validates.
