@@ -10,7 +10,7 @@ the feature table (extensions/features.py), the core (core.py), compose.py and k
   ``feature_settings``: the lines of ``.env.example``; ``test_settings`` / ``test_plugins``:
   what the generated tests export and load;
 - ``integrations`` / ``integration_order``: the modules ``app/bootstrap/integrations.py`` wires;
-  ``server_hooks``: gunicorn hooks; ``rate_limit_backend``;
+  ``server_hooks``: gunicorn hooks; ``rate_limit_backend``; ``mail_sender`` (who sends mail);
 - ``compose``: the whole docker-compose file; ``ci_services``: services the CI jobs start;
 - ``kubernetes_*``: what ``deploy/kubernetes/`` renders;
 - ``python_image``, ``uv_image``, ``python_target``;
@@ -149,6 +149,9 @@ class ContextUpdater(ContextHook):
                 else "redis"
                 if "rate_limit_redis" in names
                 else "memory"
+            ),
+            mail_sender=(
+                None if "email" not in names else "worker" if "email_worker" in names else "process"
             ),
             compose=compose.compose_file(enabled, slug),
             ci_services=sorted(
