@@ -205,6 +205,7 @@ def service_environment(database: Database, redis: PrivateRedis) -> dict[str, st
         "ALLOWED_ORIGINS": "https://app.example.com",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "METRICS_TOKEN": METRICS_TOKEN,
+        "EMAIL_LINK_BASE_URL": "https://app.example.com",
         # Limits stay on (their cost is part of the stack) but high enough to refuse nothing.
         "RATE_LIMIT_DEFAULT": "100000000/minute",
         "RATE_LIMIT_AUTH": "100000000/minute",

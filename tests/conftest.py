@@ -71,6 +71,8 @@ DEEP_SCENARIOS = [
     ("default", "3.12"),
     ("default", "3.13"),
     ("all-on", DEFAULT_PYTHON),
+    # Mail without the worker (all-on sends it through the worker).
+    ("email", DEFAULT_PYTHON),
 ]
 
 

@@ -153,6 +153,7 @@ def production_environment(
         "REDIS_URL": redis_url,
         "REDIS_KEY_PREFIX": key_prefix,
         "METRICS_TOKEN": METRICS_TOKEN,
+        "EMAIL_LINK_BASE_URL": "https://app.example.com",
         **overrides,
     }
 
@@ -339,6 +340,19 @@ def _probe_rate_limit(client: httpx.Client) -> None:
     assert int(limited.headers["retry-after"]) >= 1
 
 
+def _probe_mail(client: httpx.Client) -> None:
+    """Production accepts the mail routes; nothing listens on SMTP here, so the mails are only
+    logged as not sent, after the answers went out."""
+    for path in ("/api/v1/auth/password-reset", "/api/v1/auth/verify-email/request"):
+        answered = client.post(path, json={"email": "someone@example.com"})
+        assert (answered.status_code, answered.content) == (202, b"null"), answered.text
+    refused = client.post(
+        "/api/v1/auth/password-reset/confirm",
+        json={"token": "x" * 43, "new_password": "a-long-new-passphrase"},
+    )
+    assert refused.status_code == 400, refused.text
+
+
 def _probe_cache(client: httpx.Client) -> None:
     first = client.get("/api/v1/reports/users")
     second = client.get("/api/v1/reports/users")
@@ -396,6 +410,8 @@ def test_service_serves_in_production_on_postgresql_and_redis(
                 _probe_metrics(client)
             if "cache" in on:
                 _probe_cache(client)
+            if "email" in on:
+                _probe_mail(client)
             if "worker" in on:
                 _probe_worker(installed_project, client, token, env)
             if "rate_limit" in on:
@@ -460,6 +476,11 @@ def _probe_worker(
         ({"SECRET_KEY": "a" * 48}, "SECRET_KEY"),
         # Migrations read only the core's settings: the app itself refuses this one.
         ({"METRICS_TOKEN": "", "MIGRATE_ON_START": "false"}, "METRICS_TOKEN"),
+        # Links with tokens over plain http to another host.
+        (
+            {"EMAIL_LINK_BASE_URL": "http://app.example.com", "MIGRATE_ON_START": "false"},
+            "EMAIL_LINK_BASE_URL",
+        ),
     ],
 )
 def test_production_refuses_to_start_with_a_one_line_error(
@@ -473,9 +494,11 @@ def test_production_refuses_to_start_with_a_one_line_error(
         "ALLOWED_HOSTS": PRODUCTION_ALLOWED_HOSTS,
         "REDIS_URL": "redis://127.0.0.1:1/0",
         "METRICS_TOKEN": METRICS_TOKEN,
+        "EMAIL_LINK_BASE_URL": "https://app.example.com",
     }
-    if variable == "METRICS_TOKEN" and "metrics" not in options_on(installed_project.answers):
-        pytest.skip("metrics=false: no METRICS_TOKEN to require")
+    needs = {"METRICS_TOKEN": "metrics", "EMAIL_LINK_BASE_URL": "email"}.get(variable)
+    if needs and needs not in options_on(installed_project.answers):
+        pytest.skip(f"{needs} is off: no {variable} to require")
     result = installed_project.uv("run", "scripts/start.sh", env={**complete, **env})
 
     assert result.returncode != 0

@@ -99,6 +99,7 @@ def service(
         "ALLOWED_ORIGINS": "https://app.example.com",
         "ALLOWED_HOSTS": PRODUCTION_ALLOWED_HOSTS,
         "METRICS_TOKEN": PRODUCTION_METRICS_TOKEN,
+        "EMAIL_LINK_BASE_URL": "https://app.example.com",
         "DOCS_ENABLED": "true",
         "PORT": str(port),
         "WEB_CONCURRENCY": "1",
