@@ -398,6 +398,7 @@ FEATURES: tuple[Feature, ...] = (
         example={"email": True},
         files=(
             "app/integrations/email/__init__.py",
+            "app/integrations/email/integration.py",
             "app/integrations/email/settings.py",
             "app/integrations/email/messages.py",
             "app/integrations/email/smtp.py",
@@ -415,7 +416,7 @@ FEATURES: tuple[Feature, ...] = (
         ),
         dependencies=("aiosmtplib>=5,<6",),
         dev_dependencies=("aiosmtpd>=1.4,<2",),
-        integration="app.integrations.email",
+        integration="app.integrations.email.integration",
         after=("worker",),  # with the worker, its outbox queues mails on the worker's broker
         settings_class="app.integrations.email.settings:EmailSettings",
         settings=(

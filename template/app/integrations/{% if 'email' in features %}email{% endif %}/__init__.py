@@ -1,30 +1,3 @@
 """E-mail: password reset and address verification by mail, sent over SMTP (aiosmtplib) off the
-request. `install` gives the app its outbox (app.state.mail_outbox) for as long as it runs."""
-
-from __future__ import annotations
-
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-
-from fastapi import FastAPI
-
-from app.core.hooks import LifespanHook
-from app.integrations.email.outbox import MailOutbox
-from app.integrations.email.settings import EmailSettings
-
-
-def install(app: FastAPI, settings: EmailSettings) -> LifespanHook:
-    def hook(application: FastAPI) -> AbstractAsyncContextManager[None]:
-        return open_outbox(application, settings)
-
-    return hook
-
-
-@asynccontextmanager
-async def open_outbox(app: FastAPI, settings: EmailSettings) -> AsyncIterator[None]:
-    outbox = MailOutbox(settings)
-    app.state.mail_outbox = outbox
-    try:
-        yield
-    finally:
-        await outbox.close()
+request (integration.py wires it). Importing the package loads nothing: its settings class is
+read wherever settings are built, before any environment is known."""
