@@ -220,7 +220,7 @@ FEATURES: tuple[Feature, ...] = (
                 "RATE_LIMIT_AUTH",
                 "10/minute",
                 "Stricter limit per client on every route under /api/v1/auth/ (login, token, "
-                "register)",
+                "register, refresh, password reset) and on /api/v1/users/me/password",
             ),
             Setting(
                 "RATE_LIMIT_EXEMPT_PATHS",
@@ -230,8 +230,8 @@ FEATURES: tuple[Feature, ...] = (
             Setting(
                 "RATE_LIMIT_FAIL_OPEN",
                 "true",
-                "When the counter storage (Redis) fails, on routes outside /api/v1/auth/: true "
-                "lets requests through, false answers 503 (the auth routes always answer 503)",
+                "When the counter storage (Redis) fails, on routes outside those: true lets "
+                "requests through, false answers 503 (the auth routes always answer 503)",
             ),
         ),
     ),

@@ -113,3 +113,18 @@ def test_an_old_service_updates_to_roles_and_its_first_admin_manages_its_users(
         # A second start (the next release) finds the admin there and creates nothing.
         again = project.uv("run", "scripts/migrate.sh", env=production).check()
         assert "first admin created" not in again.output
+        # Every table of issue 17 came with the update, the e-mail option's too (turned on later,
+        # it needs no migration).
+        with psycopg.connect(f"{server}/{name}") as connection:
+            tables = {
+                row[0]
+                for row in connection.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+                )
+            }
+            verified = connection.execute(
+                "SELECT count(*) FROM information_schema.columns"
+                " WHERE table_name = 'users' AND column_name = 'email_verified_at'"
+            ).fetchone()
+        assert {"users", "items", "refresh_tokens", "one_time_tokens"} <= tables
+        assert verified == (1,)
