@@ -64,6 +64,12 @@ async def deliver(mail: Mail, settings: EmailSettings) -> bool:
             )
             await asyncio.sleep(delay)
             delay *= 2
+        except Exception as exc:
+            # Not a delivery problem (a malformed header, say): trying again cannot help.
+            logger.exception(
+                "mail not sent", extra={**fields, "attempts": attempt, "error": type(exc).__name__}
+            )
+            return False
         else:
             logger.info("mail sent", extra={**fields, "attempts": attempt})
             return True
