@@ -1,5 +1,5 @@
-"""Access tokens (PyJWT, HS256 pinned), refresh token secrets and password hashing (pwdlib,
-Argon2id)."""
+"""Access tokens (PyJWT, HS256 pinned), opaque tokens (refresh, reset) and password
+hashing (pwdlib, Argon2id)."""
 
 from __future__ import annotations
 
