@@ -2,8 +2,8 @@
 
 Everything here is read from the feature table (extensions/features.py) and copier.yml: each
 feature's `example` answers make a scenario of their own, its `files` and `dependencies` are
-what a render must contain exactly when it is on. tests/test_features.py checks the table
-against the template's files; tests/test_matrix.py checks renders against the table.
+what a render must contain exactly when it is on. tests/options/test_features.py checks the table
+against the template's files; tests/options/test_matrix.py checks renders against the table.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "ci-gitlab+worker": on_top_of_minimal(ci="gitlab", redis=True, worker="taskiq"),
 }
 
-# The scenarios whose deploy/kubernetes/ manifests tests/test_kubernetes.py validates.
+# The scenarios whose deploy/kubernetes/ manifests tests/options/test_kubernetes.py validates.
 KUBERNETES_SCENARIOS = sorted(
     name for name, answers in SCENARIOS.items() if answers.get("deploy") == "kubernetes"
 )

@@ -34,7 +34,7 @@ def pytest_with_closed_servers(
 
 def test_missing_servers_stop_the_run_in_one_line() -> None:
     completed, closed = pytest_with_closed_servers(
-        "tests/test_generated_project.py", postgres_password="hunter2"
+        "tests/service/test_generated_project.py", postgres_password="hunter2"
     )
     output = completed.stdout + completed.stderr
     reasons = [line for line in output.splitlines() if "did not answer" in line]
@@ -52,6 +52,6 @@ def test_missing_servers_stop_the_run_in_one_line() -> None:
 
 
 def test_tests_that_need_no_server_run_without_them() -> None:
-    completed, _ = pytest_with_closed_servers("tests/test_filters.py")
+    completed, _ = pytest_with_closed_servers("tests/rendering/test_filters.py")
 
     assert completed.returncode == 0, completed.stdout + completed.stderr

@@ -1,6 +1,6 @@
 """The feature table (extensions/features.py) agrees with itself, with copier.yml and with the
 files of template/, without rendering anything. Renders are checked against it in
-tests/test_matrix.py."""
+tests/options/test_matrix.py."""
 
 from __future__ import annotations
 

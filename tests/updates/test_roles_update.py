@@ -14,9 +14,15 @@ import pytest
 
 from tests.helpers import RenderedProject, extract_commit
 from tests.scenarios import MINIMAL
-from tests.test_generated_project import postgres_database, production_environment, running_service
-from tests.test_journey import assert_merged_cleanly
-from tests.test_update import TemplateRepo, commit_all, copy_project, git, update_project
+from tests.services import postgres_database, production_environment, running_service
+from tests.template_repo import (
+    TemplateRepo,
+    assert_merged_cleanly,
+    commit_all,
+    copy_project,
+    git,
+    update_project,
+)
 
 pytestmark = pytest.mark.deep
 

@@ -50,7 +50,7 @@ from tests.helpers import (
 )
 from tests.rendered_settings import settings_fields
 from tests.scenarios import ALL_ON
-from tests.test_generated_project import running
+from tests.services import running
 
 DOC_FILES = [TEMPLATE_ROOT / "README.md", *sorted((TEMPLATE_ROOT / "docs").glob("*.md"))]
 SHELL_FENCE = re.compile(
@@ -136,12 +136,15 @@ class Covered:
     by: tuple[tuple[str, tuple[str, ...]], ...]
 
 
-GENERATED_SUITE = ("tests/test_generated_project.py::_run_generated_suite", ('"run", "pytest"',))
+GENERATED_SUITE = (
+    "tests/service/test_generated_project.py::_run_generated_suite",
+    ('"run", "pytest"',),
+)
 
 KUBECTL_CHECKED = Covered(
     (
         (
-            "tests/test_kubernetes.py::"
+            "tests/options/test_kubernetes.py::"
             "test_the_documented_kubectl_commands_name_what_the_manifests_define",
             ('"scale-out.md", "kubectl"', '"-f"', '"-k"', "job|deployment"),
         ),
@@ -156,7 +159,7 @@ COMMANDS: dict[str, Run | Covered] = {
     ): Covered(
         (
             (
-                "tests/test_readme.py::test_demo_command_scaffolds_and_serves_on_sqlite",
+                "tests/rendering/test_readme.py::test_demo_command_scaffolds_and_serves_on_sqlite",
                 ("readme_commands()[0]", '"bash", "-c", command'),
             ),
         )
@@ -164,7 +167,7 @@ COMMANDS: dict[str, Run | Covered] = {
     "pip install uv && uv run pytest": Covered(
         (
             (
-                "tests/test_readme.py::test_ci_runs_the_readmes_test_command",
+                "tests/rendering/test_readme.py::test_ci_runs_the_readmes_test_command",
                 ("readme_commands()[1] in script", '".ci"'),
             ),
         )
@@ -187,7 +190,7 @@ COMMANDS: dict[str, Run | Covered] = {
     "uv run pytest": Covered(
         (
             (
-                "tests/test_generated_project.py::test_generated_suite_passes_on_sqlite",
+                "tests/service/test_generated_project.py::test_generated_suite_passes_on_sqlite",
                 ("_run_generated_suite(installed_project",),
             ),
             GENERATED_SUITE,
@@ -196,7 +199,7 @@ COMMANDS: dict[str, Run | Covered] = {
     "TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres uv run pytest": Covered(
         (
             (
-                "tests/test_generated_project.py::test_generated_suite_passes_on_postgresql",
+                "tests/service/test_generated_project.py::test_generated_suite_passes_on_postgresql",
                 ("TEST_DATABASE_URL=postgres_url",),
             ),
             GENERATED_SUITE,
@@ -205,7 +208,7 @@ COMMANDS: dict[str, Run | Covered] = {
     "TEST_REDIS_URL=redis://127.0.0.1:6379/0 uv run pytest": Covered(
         (
             (
-                "tests/test_generated_project.py::_run_generated_suite",
+                "tests/service/test_generated_project.py::_run_generated_suite",
                 ('env["TEST_REDIS_URL"] = redis_url', '"run", "pytest"'),
             ),
         )
@@ -238,9 +241,12 @@ COMMANDS: dict[str, Run | Covered] = {
     # Docker is not available here: the image and the stack are checked instead.
     "docker build -t payments-api .": Covered(
         (
-            ("tests/test_render.py::test_dockerfile_passes_hadolint", ("hadolint", "Dockerfile")),
             (
-                "tests/test_render.py::test_dockerfile_is_multi_stage_non_root_and_curl_free",
+                "tests/rendering/test_render.py::test_dockerfile_passes_hadolint",
+                ("hadolint", "Dockerfile"),
+            ),
+            (
+                "tests/rendering/test_render.py::test_dockerfile_is_multi_stage_non_root_and_curl_free",
                 ("USER",),
             ),
         )
@@ -248,15 +254,15 @@ COMMANDS: dict[str, Run | Covered] = {
     "docker compose up --build -d": Covered(
         (
             (
-                "tests/test_render.py::test_compose_file_matches_the_compose_schema",
+                "tests/rendering/test_render.py::test_compose_file_matches_the_compose_schema",
                 ("vendor.compose-spec", "docker-compose.yml"),
             ),
             (
-                "tests/test_render.py::test_compose_waits_for_a_healthy_database",
+                "tests/rendering/test_render.py::test_compose_waits_for_a_healthy_database",
                 ("service_healthy",),
             ),
             (
-                "tests/test_docs.py::test_operations_name_every_variable_compose_requires",
+                "tests/docs/test_docs.py::test_operations_name_every_variable_compose_requires",
                 ("docker-compose.yml", "### Docker"),
             ),
         )
@@ -266,7 +272,7 @@ COMMANDS: dict[str, Run | Covered] = {
     "WEB_CONCURRENCY=3 uv run scripts/start.sh": Covered(
         (
             (
-                "tests/test_scale_out.py::test_the_documented_command_serves_with_several_workers",
+                "tests/service/test_scale_out.py::test_the_documented_command_serves_with_several_workers",
                 ('"scale-out.md"', '"scripts/start.sh" in line', '["bash", "-c", command]'),
             ),
         )
@@ -332,7 +338,7 @@ def test_every_documented_command_is_exercised() -> None:
 
     assert shown, "no shell commands found in the docs"
     assert unmapped == {}, (
-        "add these to COMMANDS in tests/test_docs.py, with the test that runs them"
+        "add these to COMMANDS in tests/docs/test_docs.py, with the test that runs them"
     )
 
 
@@ -346,7 +352,7 @@ def test_no_mapping_outlives_its_command() -> None:
 def test_each_mapping_names_a_test_that_exercises_it(command: str) -> None:
     exercise = COMMANDS[command]
     if isinstance(exercise, Run):
-        function = _function(f"tests/test_docs.py::{exercise.test}")
+        function = _function(f"tests/docs/test_docs.py::{exercise.test}")
         assert function.__name__.startswith("test_")
         assert command in _documented_calls(function), (
             f"{exercise.test} must run documented({command!r})"
@@ -567,7 +573,7 @@ def test_template_development_commands() -> None:
     assert cheap
     assert deep
     assert cheap.isdisjoint(deep)
-    assert "tests/test_docs.py::test_every_documented_command_is_exercised" in cheap
+    assert "tests/docs/test_docs.py::test_every_documented_command_is_exercised" in cheap
 
 
 def test_benchmark_commands() -> None:
@@ -886,7 +892,7 @@ def test_copy_commands(tmp_path: Path) -> None:
 
 @pytest.mark.deep
 def test_update_commands(tmp_path: Path) -> None:
-    from tests.test_update import TemplateRepo, copy_project, git
+    from tests.template_repo import TemplateRepo, copy_project, git
 
     template = TemplateRepo(tmp_path / "template-repo")
     template.release("v1.0.0")

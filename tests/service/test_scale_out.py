@@ -25,6 +25,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.figures import record
+from tests.helpers import PRODUCTION_METRICS_TOKEN as METRICS_TOKEN
 from tests.helpers import (
     TEMPLATE_ROOT,
     UV,
@@ -35,8 +36,7 @@ from tests.helpers import (
 )
 from tests.raw_http import exchange, oversized_header, status
 from tests.scenarios import on_top_of_minimal
-from tests.test_generated_project import (
-    METRICS_TOKEN,
+from tests.services import (
     Running,
     access_lines,
     assert_requests_logged_once,

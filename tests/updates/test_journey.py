@@ -18,14 +18,13 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.helpers import TEMPLATE_ROOT, RenderedProject, tree
+from tests.helpers import TEMPLATE_ROOT, RenderedProject
 from tests.scenarios import ALL_ON
-from tests.test_update import (
-    CONFLICT_MARKERS,
+from tests.template_repo import (
     TemplateRepo,
+    assert_merged_cleanly,
     commit_all,
     copy_project,
-    git,
     update_project,
 )
 
@@ -222,16 +221,6 @@ def add_orders(project: RenderedProject) -> None:
     assert '"orders"' in written
     assert "branch_labels" in written
     commit_all(path, "orders")
-
-
-def assert_merged_cleanly(project: Path, step: str) -> None:
-    unmerged = git(project, "diff", "--name-only", "--diff-filter=U").split()
-    marked = [
-        name
-        for name, content in tree(project).items()
-        if CONFLICT_MARKERS.search(content.decode(errors="replace"))
-    ]
-    assert (unmerged, marked) == ([], []), step
 
 
 def update_and_commit(project: RenderedProject, step: str, data: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from extensions.features import FEATURES
-from tests.helpers import RenderedProject, render
+from tests.helpers import TEMPLATE_ROOT, RenderedProject, render
 from tests.rendered_settings import production_required, settings_fields
 from tests.scenarios import KUBERNETES_SCENARIOS, SCENARIOS, options_on
 
@@ -406,7 +406,7 @@ def test_the_documented_kubectl_commands_name_what_the_manifests_define(tmp_path
     """kubectl cannot run here (no cluster): check instead that every path and object the
     commands of docs/scale-out.md name exists in a render, and that the generated README gives
     the same release steps."""
-    commands = documented_commands(Path(__file__).parents[1] / "docs" / "scale-out.md", "kubectl")
+    commands = documented_commands(TEMPLATE_ROOT / "docs" / "scale-out.md", "kubectl")
     project = render(tmp_path, {**SCENARIOS["all-on"], "project_slug": "my-service"})
     readme = project.path / "deploy" / "kubernetes" / "README.md"
     jobs, deployments = by_kind(project, "Job"), by_kind(project, "Deployment")

@@ -17,7 +17,7 @@ import pytest
 
 from tests.helpers import UV, project_environment
 from tests.scenarios import MINIMAL
-from tests.test_update import TemplateRepo, commit_all, copy_project, git
+from tests.template_repo import TemplateRepo, commit_all, copy_project, git
 
 ANSWERS = {**MINIMAL, "ci": "github"}
 SECURITY_MODULE = "app/core/security.py"

@@ -1,0 +1,1 @@
+"""The docs site and every command it shows."""

@@ -1,0 +1,1 @@
+"""Fuzzing, outages and bounded load against a started service."""

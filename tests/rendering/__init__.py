@@ -1,0 +1,1 @@
+"""Questions, answers and what a render of them contains."""

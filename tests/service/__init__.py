@@ -1,0 +1,1 @@
+"""The generated service installed, tested, migrated, started and probed."""

@@ -1,0 +1,1 @@
+"""`copier update`: user work kept, template changes applied, options toggled."""
