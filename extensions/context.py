@@ -19,6 +19,7 @@ the feature table (extensions/features.py), the core (core.py), compose.py and k
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 import types
@@ -103,69 +104,76 @@ class ContextUpdater(ContextHook):
             enabled = features.enabled_features(context)
         except KeyError:
             return  # a question not answered yet: no file is being rendered
-        ordered = features.wiring_order(enabled)
-        names = [feature.name for feature in enabled]
         slug = str(context.get("project_slug", ""))
-        digest = core.PYTHON_IMAGE_DIGESTS[python_version]
-        context.update(
-            python_target="py" + python_version.replace(".", ""),
-            python_image=f"python:{python_version}-slim@{digest}",
-            uv_image=f"{core.UV_IMAGE}@{core.UV_IMAGE_DIGEST}",
-            features=names,
-            feature_summaries=[(f.name, f.summary) for f in enabled],
-            dependencies=sorted(
-                {*core.CORE_DEPENDENCIES, *(d for f in enabled for d in f.dependencies)},
-                key=str.lower,
+        context.update(_derived(python_version, slug, tuple(f.name for f in enabled)))
+
+
+# Copier runs the hook for every file it renders (over a thousand times a render): what the
+# answers derive is computed once per answer set.
+@functools.cache
+def _derived(python_version: str, slug: str, names: tuple[str, ...]) -> dict[str, Any]:
+    enabled = [features.BY_NAME[name] for name in names]
+    ordered = features.wiring_order(enabled)
+    digest = core.PYTHON_IMAGE_DIGESTS[python_version]
+    return dict(
+        python_target="py" + python_version.replace(".", ""),
+        python_image=f"python:{python_version}-slim@{digest}",
+        uv_image=f"{core.UV_IMAGE}@{core.UV_IMAGE_DIGEST}",
+        features=list(names),
+        feature_summaries=[(f.name, f.summary) for f in enabled],
+        dependencies=sorted(
+            {*core.CORE_DEPENDENCIES, *(d for f in enabled for d in f.dependencies)},
+            key=str.lower,
+        ),
+        dev_dependencies=sorted(
+            {*core.CORE_DEV_DEPENDENCIES, *(d for f in enabled for d in f.dev_dependencies)},
+            key=str.lower,
+        ),
+        settings_classes=settings_classes(ordered),
+        feature_settings=[
+            (f.name, [_with_slug(setting, slug) for setting in f.settings])
+            for f in enabled
+            if f.settings
+        ],
+        test_settings=[
+            (setting.name, setting.test_value)
+            for f in enabled
+            for setting in f.settings
+            if setting.test_value is not None
+        ],
+        production_test_settings=[
+            (setting.name, setting.production_test_value)
+            for f in enabled
+            for setting in f.settings
+            if setting.production_test_value is not None
+        ],
+        test_plugins=[plugin for f in enabled for plugin in f.test_plugins],
+        integrations=integrations(ordered),
+        integration_order=[f.name for f in ordered if f.integration],
+        server_hooks=server_hooks(ordered),
+        rate_limit_backend=(
+            None
+            if "rate_limit" not in names
+            else "redis"
+            if "rate_limit_redis" in names
+            else "memory"
+        ),
+        mail_sender=(
+            None if "email" not in names else "worker" if "email_worker" in names else "process"
+        ),
+        compose=compose.compose_file(enabled, slug),
+        ci_services=sorted(
+            (
+                asdict(s)
+                for s in [*core.CORE_CI_SERVICES, *(s for f in enabled for s in f.ci_services)]
             ),
-            dev_dependencies=sorted(
-                {*core.CORE_DEV_DEPENDENCIES, *(d for f in enabled for d in f.dev_dependencies)},
-                key=str.lower,
-            ),
-            settings_classes=settings_classes(ordered),
-            feature_settings=[
-                (f.name, [_with_slug(setting, slug) for setting in f.settings])
-                for f in enabled
-                if f.settings
-            ],
-            test_settings=[
-                (setting.name, setting.test_value)
-                for f in enabled
-                for setting in f.settings
-                if setting.test_value is not None
-            ],
-            production_test_settings=[
-                (setting.name, setting.production_test_value)
-                for f in enabled
-                for setting in f.settings
-                if setting.production_test_value is not None
-            ],
-            test_plugins=[plugin for f in enabled for plugin in f.test_plugins],
-            integrations=integrations(ordered),
-            integration_order=[f.name for f in ordered if f.integration],
-            server_hooks=server_hooks(ordered),
-            rate_limit_backend=(
-                None
-                if "rate_limit" not in names
-                else "redis"
-                if "rate_limit_redis" in names
-                else "memory"
-            ),
-            mail_sender=(
-                None if "email" not in names else "worker" if "email_worker" in names else "process"
-            ),
-            compose=compose.compose_file(enabled, slug),
-            ci_services=sorted(
-                (
-                    asdict(s)
-                    for s in [*core.CORE_CI_SERVICES, *(s for f in enabled for s in f.ci_services)]
-                ),
-                key=lambda service: str(service["name"]),
-            ),
-            kubernetes_config=kubernetes.config(enabled, slug),
-            kubernetes_secret_env=kubernetes.secret_env(enabled, slug),
-            kubernetes_migrate_secret_env=kubernetes.secret_env(enabled, slug, migrate=True),
-            kubernetes_secret_examples=kubernetes.secret_examples(enabled),
-            kubernetes_manifests=kubernetes.manifests(enabled),
-            kubernetes_memory_volumes=kubernetes.memory_volumes(enabled),
-            published_key_digests=list(published.published_digests()),
-        )
+            key=lambda service: str(service["name"]),
+        ),
+        kubernetes_config=kubernetes.config(enabled, slug),
+        kubernetes_secret_env=kubernetes.secret_env(enabled, slug),
+        kubernetes_migrate_secret_env=kubernetes.secret_env(enabled, slug, migrate=True),
+        kubernetes_secret_examples=kubernetes.secret_examples(enabled),
+        kubernetes_manifests=kubernetes.manifests(enabled),
+        kubernetes_memory_volumes=kubernetes.memory_volumes(enabled),
+        published_key_digests=list(published.published_digests()),
+    )
