@@ -86,7 +86,7 @@ class RenderedProject:
         self.uv("sync").check()
 
     def files(self) -> list[Path]:
-        return sorted(p for p in self.path.rglob("*") if p.is_file() and ".git" not in p.parts)
+        return project_files(self.path)
 
 
 def project_environment() -> dict[str, str]:
@@ -186,13 +186,27 @@ def wait_until_serving(base_url: str, process: subprocess.Popen[str], timeout: f
     raise AssertionError(f"the service did not answer on {base_url} within {timeout}s")
 
 
+# What a project's tools make and git ignores: never part of what the template rendered, and the
+# environment alone is hundreds of megabytes.
+NOT_RENDERED = frozenset(
+    {".git", ".venv", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+)
+
+
+def project_files(root: Path) -> list[Path]:
+    """Every file of a project, without descending into NOT_RENDERED folders."""
+    found = []
+    for directory, subdirectories, names in os.walk(root):
+        subdirectories[:] = [name for name in subdirectories if name not in NOT_RENDERED]
+        found.extend(Path(directory, name) for name in names)
+    return sorted(found)
+
+
 def tree(root: Path) -> dict[str, bytes]:
     return {
         str(path.relative_to(root)): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file()
-        and ".git" not in path.relative_to(root).parts
-        and path.name != ANSWERS_FILE
+        for path in project_files(root)
+        if path.name != ANSWERS_FILE
     }
 
 
