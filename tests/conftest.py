@@ -7,6 +7,9 @@ mode), so the tests see exactly what a developer is about to commit.
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import sys
 import tempfile
 from collections import defaultdict
 from pathlib import Path
@@ -31,6 +34,23 @@ from tests.scenarios import SCENARIOS
 _EMPTY_SETTINGS = Path(tempfile.mkdtemp(prefix="copier-settings-")) / "settings.yml"
 _EMPTY_SETTINGS.write_text("{}\n")
 os.environ["COPIER_SETTINGS_PATH"] = str(_EMPTY_SETTINGS)
+
+# Every Python process the suite starts (uv, alembic, pytest, mypy, uvicorn: hundreds) writes its
+# bytecode to one cache of this run, outside the clone; the machine may export
+# PYTHONDONTWRITEBYTECODE, and then each of them compiled its imports from source again.
+_PYCACHE_VARIABLE = "TEMPLATE_TESTS_PYCACHE"
+_OWNS_PYCACHE = _PYCACHE_VARIABLE not in os.environ  # xdist workers inherit the controller's
+if _OWNS_PYCACHE:
+    os.environ[_PYCACHE_VARIABLE] = tempfile.mkdtemp(prefix="template-tests-pycache-")
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+os.environ["PYTHONPYCACHEPREFIX"] = os.environ[_PYCACHE_VARIABLE]
+sys.dont_write_bytecode = False
+sys.pycache_prefix = os.environ[_PYCACHE_VARIABLE]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _OWNS_PYCACHE and not hasattr(config, "workerinput"):
+        shutil.rmtree(os.environ[_PYCACHE_VARIABLE], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -64,16 +84,16 @@ def redis_url() -> str:
     return url
 
 
-# Deep scenarios: every supported Python on the defaults, the extremes on the default Python.
+# Deep scenarios on the default Python: the extremes, the defaults, and mail without the worker
+# (all-on sends it through the worker). The other supported Pythons: OTHER_PYTHONS.
 DEEP_SCENARIOS = [
     ("all-off", DEFAULT_PYTHON),
-    ("default", "3.11"),
-    ("default", "3.12"),
-    ("default", "3.13"),
+    ("default", DEFAULT_PYTHON),
     ("all-on", DEFAULT_PYTHON),
-    # Mail without the worker (all-on sends it through the worker).
     ("email", DEFAULT_PYTHON),
 ]
+# The defaults on every other supported Python (tests/service/test_python_versions.py).
+OTHER_PYTHONS = ["3.12", "3.13"]
 
 
 @pytest.fixture(
@@ -94,29 +114,134 @@ def installed_project(
     return project
 
 
+@pytest.fixture(
+    scope="session", params=OTHER_PYTHONS, ids=[f"default-py{v}" for v in OTHER_PYTHONS]
+)
+def other_python_project(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> RenderedProject:
+    """The default answers rendered for another supported Python, synced by uv."""
+    version: str = request.param
+    if find_python(version) is None:
+        pytest.skip(f"Python {version} is not installed on this machine")
+    project = render(tmp_path_factory.mktemp(f"default-py{version}"), {"python_version": version})
+    project.sync()
+    return project
+
+
 SERVICES_NEEDED = {
     "postgres_url": ("PostgreSQL", "TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL, postgres_server_url),
     "redis_url": ("Redis", "TEST_REDIS_URL", DEFAULT_REDIS_URL, redis_server_url),
 }
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Stop at once, in one line, when a selected test needs a server that does not answer."""
-    if config.option.collectonly:
-        return
+def _missing_services(items: list[pytest.Item]) -> list[str]:
     missing = []
     for fixture, (name, variable, default, answering) in SERVICES_NEEDED.items():
         needing = sum(fixture in getattr(item, "fixturenames", ()) for item in items)
         if needing and answering() is None:
             url = _without_password(os.environ.get(variable, default))
             missing.append(f"{name} did not answer at {url} (set {variable} to use another)")
+    return missing
+
+
+def _stop_message(missing: list[str]) -> str:
+    return (
+        "; ".join(missing) + ". Start it (see README), or run only the tests that need no server: "
+        "uv run pytest -m 'not deep'"
+    )
+
+
+# Tests that share an expensive fixture (a synced render, a started service, private servers) run
+# on one xdist worker, so it is made once: the work unit of a test id, by these rules in order.
+# Everything else is a unit of its own. (Decided from the id alone: pytest 9.2 no longer lets
+# xdist_group marks reach the scheduler.)
+_SHARED_WORK: list[tuple[re.Pattern[str], str]] = [
+    # A deep scenario's render: tests/service/test_*.py::test_x[all-on-py3.11-env0-SECRET_KEY]
+    (
+        re.compile(
+            r"^tests/service/test_(generated_project|python_versions)\.py::.*\[([a-z-]+-py3\.\d+)"
+        ),
+        r"scenario \2",
+    ),
+    # The matrix's lint shares one synced toolchain and its warm mypy cache.
+    (
+        re.compile(r"^tests/options/test_matrix\.py::test_lint_format_and_strict_types\["),
+        "toolchain",
+    ),
+    # Module-scoped services and renders.
+    (
+        re.compile(r"^(tests/reliability/test_reliability\.py|tests/service/test_scale_out\.py)::"),
+        r"\1",
+    ),
+    # The installed default render the documented commands run in.
+    (re.compile(r"^tests/docs/test_commands_(migrations|operations)\.py::"), "docs project"),
+]
+
+
+def work_unit(nodeid: str) -> str:
+    for pattern, unit in _SHARED_WORK:
+        match = pattern.match(nodeid)
+        if match:
+            return match.expand(unit)
+    return nodeid
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedWorkScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    # Units go out in collection order (long ones first, see below), not by their test counts.
+    config.option.loadscopereorder = False
+    return SharedWorkScheduling(config, log)  # type: ignore[arg-type]
+
+
+def _run_order(item: pytest.Item) -> int:
+    """The deep scenarios first, the other deep tests next, the cheap ones last: whichever
+    worker finishes its long units early fills the time with short ones."""
+    if "deep" not in item.keywords:
+        return 2
+    return 0 if work_unit(item.nodeid).startswith("scenario ") else 1
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Stop at once, in one line, when a selected test needs a server that does not answer;
+    put the long tests first."""
+    if config.option.collectonly:
+        return
+    missing = _missing_services(items)
     if missing:
-        pytest.exit(
-            "; ".join(missing)
-            + ". Start it (see README), or run only the tests that need no server: "
-            "uv run pytest -m 'not deep'",
-            returncode=pytest.ExitCode.USAGE_ERROR,
-        )
+        if hasattr(config, "workerinput"):
+            # The controller prints it once and exits with a usage error (see below).
+            config.workeroutput["missing_services"] = missing  # type: ignore[attr-defined]
+            items[:] = []
+            return
+        pytest.exit(_stop_message(missing), returncode=pytest.ExitCode.USAGE_ERROR)
+    items.sort(key=_run_order)
+
+
+_MISSING_ON_WORKERS: list[str] = []
+
+
+def pytest_testnodedown(node: object, error: object) -> None:
+    """The controller gathers what its xdist workers found: missing servers, figures."""
+    output = getattr(node, "workeroutput", {})
+    for reason in output.get("missing_services", []):
+        if reason not in _MISSING_ON_WORKERS:
+            _MISSING_ON_WORKERS.append(reason)
+    FIGURES.extend(tuple(figure) for figure in output.get("figures", []))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if hasattr(session.config, "workerinput"):
+        session.config.workeroutput["figures"] = list(FIGURES)  # type: ignore[attr-defined]
+    elif _MISSING_ON_WORKERS:
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
 
 def _without_password(url: str) -> str:
@@ -139,6 +264,9 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _MISSING_ON_WORKERS:
+        terminalreporter.write_line(_stop_message(_MISSING_ON_WORKERS), red=True)
+        return
     if FIGURES:
         terminalreporter.section("figures")
         for name, value in FIGURES:

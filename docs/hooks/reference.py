@@ -161,7 +161,11 @@ def questions_markdown(copier_yml: Path = COPIER_YML) -> str:
 
 def load_context_module() -> ModuleType:
     """extensions/context.py imported from its file, as Copier imports it; the feature table is
-    its `features` attribute."""
+    its `features` attribute.
+
+    The tests' tests/modules.py::load_module does the same, but this hook cannot import it: MkDocs
+    loads the hook by path with only docs/hooks/ on sys.path, and a docs build must not depend on
+    the test package."""
     spec = importlib.util.spec_from_file_location("template_feature_table", CONTEXT_PY)
     assert spec is not None
     assert spec.loader is not None

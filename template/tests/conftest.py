@@ -3,6 +3,14 @@
 Runs on a SQLite file by default. With TEST_DATABASE_URL pointing at a PostgreSQL server, each
 run creates its own databases there, named TEST_DATABASE_PREFIX (default `test_`) and random
 hex, and drops them at the end.
+
+Two markers sort the tests:
+- `slow`: the proofs that take a while (subprocesses, timing statistics). Left out of a plain
+  `pytest` run (reported as deselected); `pytest --slow` runs them too, as CI does.
+- `database`: the tests that use the test database, so their outcome may differ between SQLite
+  and PostgreSQL. Set here on every test whose fixtures lead to `database_factory`, and by hand
+  on those that reach a database another way. `pytest --slow -m database` with
+  TEST_DATABASE_URL runs just the tests the PostgreSQL run adds to a SQLite one.
 """
 
 from __future__ import annotations
@@ -48,6 +56,21 @@ from tests.support import (
     user_payload,
 )
 
+SLOW_OPTION = "--slow"
+# The fixture every test of the database leads to; `_empty_tables` (autouse) is left out of the
+# search, or every test would count as one.
+DATABASE_FIXTURE = "database_factory"
+_NOT_A_REASON = frozenset({"_empty_tables"})
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        SLOW_OPTION,
+        action="store_true",
+        default=False,
+        help="also run the tests marked slow (subprocesses, timing statistics), as CI does",
+    )
+
 
 def pytest_configure(config: pytest.Config) -> None:
     # A bad prefix stops the run before the first test, in one line.
@@ -55,6 +78,42 @@ def pytest_configure(config: pytest.Config) -> None:
         database_prefix(os.environ.get(DATABASE_PREFIX_VARIABLE))
     except ValueError as error:
         raise pytest.UsageError(str(error)) from None
+
+
+def uses_the_database(item: pytest.Item) -> bool:
+    """Whether the fixtures `item` requests (as arguments, by `usefixtures` or autouse), and
+    the fixtures those request in turn, lead to `database_factory`."""
+    if not isinstance(item, pytest.Function):
+        return False
+    definitions = item._fixtureinfo.name2fixturedefs
+    seen: set[str] = set()
+    pending: list[str] = [
+        name for name in item._fixtureinfo.initialnames if name not in _NOT_A_REASON
+    ]
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name == DATABASE_FIXTURE:
+            return True
+        # Every definition of the name: an override may request the one it overrides.
+        for definition in definitions.get(name, ()):
+            pending.extend(definition.argnames)
+    return False
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if uses_the_database(item):
+            item.add_marker(pytest.mark.database)
+    if config.getoption(SLOW_OPTION):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow") is not None]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if item.get_closest_marker("slow") is None]
 
 
 def upgrade_to_heads(connection: Connection) -> None:
@@ -111,7 +170,15 @@ async def migrated_engine(settings: AppSettings) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture(autouse=True)
-async def _empty_tables(migrated_engine: AsyncEngine) -> AsyncIterator[None]:
+def _empty_tables(request: pytest.FixtureRequest) -> None:
+    """Every test of the database starts on the migrated, empty tables and leaves them empty;
+    the other tests start no database at all."""
+    if request.node.get_closest_marker("database") is not None:
+        request.getfixturevalue("_tables_emptied_afterwards")
+
+
+@pytest.fixture
+async def _tables_emptied_afterwards(migrated_engine: AsyncEngine) -> AsyncIterator[None]:
     yield
     async with migrated_engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):

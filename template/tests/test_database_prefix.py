@@ -68,6 +68,7 @@ def test_a_name_is_the_prefix_and_random_hex_within_postgresql_limit() -> None:
     assert len(new_database_name(longest)) == 63
 
 
+@pytest.mark.slow
 def test_a_bad_prefix_stops_the_run_before_any_test() -> None:
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
@@ -83,6 +84,7 @@ def test_a_bad_prefix_stops_the_run_before_any_test() -> None:
     assert "TEST_DATABASE_PREFIX='Bad-Prefix' is not a usable database name prefix" in run.stderr
 
 
+@pytest.mark.database
 @on_postgresql
 async def test_this_run_database_is_named_with_the_prefix(migrated_engine: AsyncEngine) -> None:
     async with migrated_engine.connect() as connection:
@@ -92,6 +94,8 @@ async def test_this_run_database_is_named_with_the_prefix(migrated_engine: Async
     assert name.startswith(database_prefix(os.environ.get(DATABASE_PREFIX_VARIABLE)))
 
 
+@pytest.mark.slow
+@pytest.mark.database
 @on_postgresql
 async def test_a_run_with_its_own_prefix_creates_and_drops_databases_so_named(
     migrated_engine: AsyncEngine,

@@ -8,31 +8,23 @@ from a render.
 
 from __future__ import annotations
 
-import importlib.util
 import secrets
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from extensions.published import key_candidates, published_keys
 from tests.helpers import RenderedProject
-
-
-def _load(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"rendered_{path.stem}", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.modules import load_module
 
 
 @pytest.fixture(scope="module")
 def refusals(default_project: RenderedProject) -> tuple[ModuleType, frozenset[str]]:
     core = default_project.path / "app" / "core"
-    rules = _load(core / "secret_key.py")
-    published: frozenset[str] = _load(core / "published_keys.py").PUBLISHED_KEY_DIGESTS
+    rules = load_module(core / "secret_key.py", "rendered_secret_key")
+    published: frozenset[str] = load_module(
+        core / "published_keys.py", "rendered_published_keys"
+    ).PUBLISHED_KEY_DIGESTS
     return rules, published
 
 

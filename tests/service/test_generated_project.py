@@ -1,5 +1,5 @@
-"""Deep tier: install a scenario, run its own checks and suite against real PostgreSQL and
-Redis, migrate it both ways, then start it as a user would and probe it over HTTP.
+"""Deep tier: install a scenario, run its own suite against real PostgreSQL and Redis, migrate
+it both ways, then start it as a user would and probe it over HTTP.
 
 PostgreSQL and Redis must answer: their absence fails these tests, it never skips them.
 """
@@ -10,17 +10,16 @@ import base64
 import hashlib
 import hmac
 import json
-import re
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.generated_suite import assert_suite_passes_on_both_databases
 from tests.helpers import (
     PRODUCTION_ALLOWED_HOSTS,
     PRODUCTION_METRICS_TOKEN,
@@ -43,53 +42,12 @@ METRICS_TOKEN = PRODUCTION_METRICS_TOKEN
 PASSWORD = "SecurePass123"
 
 
-def _counts(output: str) -> tuple[int, int]:
-    """(passed, skipped) from pytest's summary; any failure or error fails the caller."""
-    summary = re.search(r"(\d+) passed", output)
-    assert summary is not None, output[-3000:]
-    assert not re.search(r"\d+ (failed|error)", output), output[-6000:]
-    skipped = re.search(r"(\d+) skipped", output)
-    return int(summary.group(1)), int(skipped.group(1)) if skipped else 0
-
-
-def _run_generated_suite(project: RenderedProject, redis_url: str, **env: str) -> tuple[int, int]:
-    """The project's own `uv run pytest -rs`; returns how many tests passed and skipped."""
-    if "redis" in options_on(project.answers):
-        env["TEST_REDIS_URL"] = redis_url
-    result = project.uv("run", "pytest", "-q", "-rs", "-p", "no:cacheprovider", env=env).check()
-    return _counts(result.output)
-
-
-def test_lint_format_and_strict_types(installed_project: RenderedProject) -> None:
-    installed_project.uv("run", "ruff", "check", ".").check()
-    installed_project.uv("run", "ruff", "format", "--check", ".").check()
-    installed_project.uv("run", "mypy").check()
-
-
-def test_generated_suite_passes_on_sqlite(
-    installed_project: RenderedProject, redis_url: str
-) -> None:
-    passed, _skipped = _run_generated_suite(installed_project, redis_url)
-
-    assert passed >= 80
-
-
-def test_generated_suite_passes_on_postgresql(
+def test_generated_suite_passes_on_sqlite_and_its_database_tests_on_postgresql(
     installed_project: RenderedProject, postgres_url: str, redis_url: str
 ) -> None:
-    # A prefix of this run's own, so other runs on the same server neither collide with its
-    # databases nor pass for its leftovers.
-    prefix = f"tpl_{uuid.uuid4().hex[:12]}_"
-    passed, skipped = _run_generated_suite(
-        installed_project, redis_url, TEST_DATABASE_URL=postgres_url, TEST_DATABASE_PREFIX=prefix
-    )
-
-    assert passed >= 80
-    # Tests that skip on SQLite (connection loss) must all run here.
-    assert skipped == 0
-    with psycopg.connect(postgres_url) as connection:
-        names = [row[0] for row in connection.execute("SELECT datname FROM pg_database")]
-    assert [name for name in names if name.startswith(prefix)] == []
+    # Lint and strict types of these renders: tests/options/test_matrix.py (same trees, same
+    # Python); other Pythons: tests/service/test_python_versions.py.
+    assert_suite_passes_on_both_databases(installed_project, postgres_url, redis_url)
 
 
 def _alembic_round_trip(project: RenderedProject, database_url: str) -> None:

@@ -120,6 +120,7 @@ def request(path: str = "/health", fields: list[tuple[str, str]] | None = None) 
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
+@pytest.mark.slow  # waits out the header timeout
 async def test_requests_within_the_limits_are_served_on_a_kept_alive_connection(
     quick_port: int,
 ) -> None:
@@ -185,6 +186,7 @@ async def test_too_many_header_fields_are_refused_with_431(port: int) -> None:
     assert refused.json()["detail"] == f"More than {LIMITS.max_fields} request header fields"
 
 
+@pytest.mark.slow  # waits out the header timeout
 async def test_headers_dribbled_past_the_timeout_are_refused_with_408(quick_port: int) -> None:
     async def dribble(writer: asyncio.StreamWriter) -> None:
         await send(writer, b"GET /health HTTP/1.1\r\nHost: test\r\n")
@@ -204,6 +206,7 @@ async def test_headers_dribbled_past_the_timeout_are_refused_with_408(quick_port
     assert refused.json()["detail"] == "Request headers not received in time"
 
 
+@pytest.mark.slow  # waits out the header timeout
 async def test_a_connection_that_sends_nothing_is_closed_without_an_answer(
     quick_port: int,
 ) -> None:

@@ -167,6 +167,7 @@ async def timed_app(settings: AppSettings) -> AsyncIterator[FastAPI]:
         yield app
 
 
+@pytest.mark.slow
 async def test_login_time_does_not_reveal_whether_the_user_exists(timed_app: FastAPI) -> None:
     async with client_for(timed_app) as client:
         comparison = await compare_login_times(login_pair_timer(client))
@@ -174,6 +175,7 @@ async def test_login_time_does_not_reveal_whether_the_user_exists(timed_app: Fas
     assert comparison.equivalent, str(comparison)
 
 
+@pytest.mark.slow
 async def test_the_comparison_detects_a_leak_when_the_decoy_is_skipped(
     timed_app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -19,6 +19,10 @@ from alembic.script import ScriptDirectory
 
 from tests.support import PROJECT_ROOT, alembic_config, load_script
 
+# Each test runs the project's scripts in subprocesses (on a SQLite file of the scratch copy,
+# whatever TEST_DATABASE_URL says).
+pytestmark = pytest.mark.slow
+
 WIDGET_MODEL = '''"""A table the service adds."""
 
 import uuid

@@ -9,11 +9,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from tests.support import PROJECT_ROOT, load_script
+
+# Runs ruff and mypy in subprocesses on the revisions it writes (no database).
+pytestmark = pytest.mark.slow
 
 
 def project_copy(root: Path) -> Config:

@@ -154,6 +154,7 @@ def migrate(database_url: str, **variables: str) -> subprocess.CompletedProcess[
     )
 
 
+@pytest.mark.slow
 async def test_migrate_sh_creates_the_admin_once_and_refuses_half_a_configuration(
     database_factory: DatabaseFactory,
 ) -> None:
