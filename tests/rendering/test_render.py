@@ -90,6 +90,7 @@ ACCOUNT_FILES = [
     "app/api/pagination.py",
     "app/services/user_admin_service.py",
     "app/bootstrap/first_superuser.py",
+    "app/bootstrap/migrate.py",
     "alembic/template_versions/0002_users_role.py",
     "alembic/template_versions/0003_create_items.py",
     "app/models/item.py",

@@ -135,7 +135,9 @@ def test_the_address_and_password_come_together(monkeypatch: pytest.MonkeyPatch)
     assert load_settings("test", AppSettings).FIRST_SUPERUSER_EMAIL is None
 
 
-def migrate(database_url: str, **variables: str) -> subprocess.CompletedProcess[str]:
+def migrate(
+    database_url: str, *arguments: str, **variables: str
+) -> subprocess.CompletedProcess[str]:
     environment = {
         **os.environ,
         "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}",
@@ -143,8 +145,8 @@ def migrate(database_url: str, **variables: str) -> subprocess.CompletedProcess[
         "DATABASE_URL": database_url,
         **variables,
     }
-    return subprocess.run(
-        ["sh", "scripts/migrate.sh"],  # noqa: S607
+    return subprocess.run(  # noqa: S603 - the test's own arguments
+        ["sh", "scripts/migrate.sh", *arguments],  # noqa: S607
         cwd=PROJECT_ROOT,
         env=environment,
         capture_output=True,
@@ -182,3 +184,39 @@ async def test_migrate_sh_creates_the_admin_once_and_refuses_half_a_configuratio
         assert await users(engine) == [("root@example.com", "admin", Role.USER)]
     finally:
         await engine.dispose()
+
+
+@pytest.mark.slow
+async def test_migrate_sh_short_of_the_heads_creates_no_admin(
+    database_factory: DatabaseFactory,
+) -> None:
+    url = await database_factory()
+    admin = {"FIRST_SUPERUSER_EMAIL": ADMIN_EMAIL, "FIRST_SUPERUSER_PASSWORD": ADMIN_PASSWORD}
+
+    partial = await asyncio.to_thread(migrate, url, "0002", **admin)
+
+    assert partial.returncode == 0, partial.stderr
+    assert "Running upgrade 0001 -> 0002" in partial.stderr
+    assert "Running upgrade 0002 -> 0003" not in partial.stderr
+    assert "first admin created" not in partial.stderr
+    engine = create_engine(TestingSettings(DATABASE_URL=url))
+    try:
+        assert await users(engine) == []
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.slow
+async def test_migrate_sh_refuses_an_unknown_revision_in_one_line(
+    database_factory: DatabaseFactory,
+) -> None:
+    unknown = await asyncio.to_thread(migrate, await database_factory(), "no-such-revision")
+    too_many = await asyncio.to_thread(migrate, await database_factory(), "heads", "heads")
+
+    assert unknown.returncode != 0
+    last_line = unknown.stderr.strip().splitlines()[-1]
+    assert last_line == "FAILED: Can't locate revision identified by 'no-such-revision'"
+    assert too_many.returncode != 0
+    assert too_many.stderr.strip() == "usage: python -m app.bootstrap.migrate [REVISION]"
+    for result in (unknown, too_many):
+        assert "Traceback" not in result.stderr
