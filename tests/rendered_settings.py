@@ -1,5 +1,6 @@
 """The settings a render declares, read from its source (no install needed): the core's classes
-in app/core/config.py and each enabled feature's settings class (its `settings_class`)."""
+in app/core/config.py and app/core/environments.py, and each enabled feature's settings class
+(its `settings_class`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from extensions.features import FEATURES, module_files
 from tests.scenarios import options_on
 
 CONFIG = "app/core/config.py"
+ENVIRONMENTS = "app/core/environments.py"
 
 
 def settings_files(answers: dict[str, Any]) -> list[str]:
@@ -20,7 +22,7 @@ def settings_files(answers: dict[str, Any]) -> list[str]:
         for feature in FEATURES
         if feature.name in on and feature.settings_class
     }
-    return [CONFIG, *sorted(module_files(module)[0] for module in modules)]
+    return [CONFIG, ENVIRONMENTS, *sorted(module_files(module)[0] for module in modules)]
 
 
 def _settings_classes(tree: ast.Module) -> list[ast.ClassDef]:

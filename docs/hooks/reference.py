@@ -4,7 +4,7 @@
   and the conditions under which it is asked or refused.
 - ``configuration.md`` from an all-on render of the template: every field of the rendered
   settings classes (the core's in ``app/core/config.py``, each option's beside its code) with its
-  value in each environment, the meaning written above it in the rendered ``.env.example``, the
+  value in each environment (the rules of ``app/core/environments.py``), the meaning written above it in the rendered ``.env.example``, the
   option (``extensions/features.py``) that adds it, and every other environment variable the
   rendered service, its scripts and its compose file read.
 
@@ -34,6 +34,7 @@ COPIER_YML = ROOT / "copier.yml"
 EXTENSIONS = ROOT / "extensions"
 CONTEXT_PY = EXTENSIONS / "context.py"
 CONFIG_PY = "app/core/config.py"
+ENVIRONMENTS_PY = "app/core/environments.py"
 
 QUESTIONS_PAGE = "questions.md"
 CONFIGURATION_PAGE = "configuration.md"
@@ -479,10 +480,11 @@ def project_settings(project: Path, context: ModuleType) -> ProjectSettings:
     variables its Feature lists (those documented in .env.example and deployments)."""
     core = parse_settings(project / CONFIG_PY)
     core_constants = _module_constants(ast.parse((project / CONFIG_PY).read_text()))
-    rules = {cls.environment: cls for cls in core.values() if cls.environment}
+    environments = parse_settings(project / ENVIRONMENTS_PY, frozenset(core), core_constants)
+    rules = {cls.environment: cls for cls in environments.values() if cls.environment}
     missing = [env for env in ENVIRONMENTS if env not in rules]
     if missing:
-        raise RuntimeError(f"no rules class for {missing} in the rendered {CONFIG_PY}")
+        raise RuntimeError(f"no rules class for {missing} in the rendered {ENVIRONMENTS_PY}")
     table = context.features
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     known = set(SETTINGS_ROOTS) | set(core)
@@ -568,8 +570,9 @@ def configuration_markdown(project: Path, context: ModuleType) -> str:
         "",
         "Generated when the site is built, from a render of the template with every option on:",
         "the fields of `app/core/config.py` and of each option's settings class beside its code",
-        "(types, bounds, the default under each environment's rules and the dotenv files they",
-        "read), the comment above each variable in `.env.example`, and the option of",
+        "(types, bounds, the default under each environment's rules in",
+        "`app/core/environments.py` and the dotenv files they read), the comment above each",
+        "variable in `.env.example`, and the option of",
         "`extensions/features.py` that adds it. `app/bootstrap/settings.py` joins them all into",
         "the one settings object of the service.",
         "",

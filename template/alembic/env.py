@@ -23,7 +23,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import app.models  # noqa: F401 - registers every table on the metadata
-from app.core.config import Settings, load_settings_or_exit
+from app.core.config import Settings
+from app.core.config_loading import load_settings_or_exit
 from app.core.logging import setup_logging
 from app.db.base import Base, UTCDateTime
 

@@ -12,25 +12,24 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.api.docs import DOCS_PATHS, install_docs
 from app.api.health import router as health_router
+from app.api.responses import ERROR_RESPONSES
 from app.api.routes import versioned_router
 from app.bootstrap.integrations import ENABLED as INTEGRATIONS
 from app.bootstrap.lifespan import lifespan
 from app.bootstrap.settings import AppSettings, get_settings
-from app.core.config import API_V1_PREFIX, ConfigurationError
+from app.core.config import API_V1_PREFIX
+from app.core.config_loading import ConfigurationError
 from app.core.edge import ANY
 from app.core.hooks import LifespanHook
 from app.core.logging import setup_logging
 from app.middleware.access_log import AccessLogMiddleware
 from app.middleware.body_limit import BodySizeLimitMiddleware
 from app.middleware.cors import CORSMiddleware
-from app.middleware.error_handler import (
-    ERROR_RESPONSES,
-    UnhandledErrorMiddleware,
-    install_exception_handlers,
-)
+from app.middleware.exception_handlers import install_exception_handlers
 from app.middleware.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
 from app.middleware.security_headers import SecurityHeadersMiddleware
 from app.middleware.trusted_host import TrustedHostMiddleware
+from app.middleware.unhandled_errors import UnhandledErrorMiddleware
 
 
 def operation_id(route: APIRoute) -> str:

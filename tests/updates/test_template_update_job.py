@@ -20,8 +20,8 @@ from tests.scenarios import MINIMAL
 from tests.template_repo import TemplateRepo, commit_all, copy_project, git
 
 ANSWERS = {**MINIMAL, "ci": "github"}
-SECURITY_MODULE = "app/core/security.py"
-TEMPLATE_SECURITY_MODULE = f"template/{SECURITY_MODULE}"
+TOKENS_MODULE = "app/core/tokens.py"
+TEMPLATE_TOKENS_MODULE = f"template/{TOKENS_MODULE}"
 DOCSTRING = '"""Access tokens (PyJWT, HS256 pinned)'
 
 FAKE_GH = """#!/usr/bin/env python3
@@ -157,20 +157,20 @@ def test_clean_update_is_committed_locked_and_opened_ready(
 def test_conflicts_are_listed_and_make_the_open_request_a_draft(
     template: TemplateRepo, project: Path, fake_gh: Path, tmp_path: Path
 ) -> None:
-    module = project / SECURITY_MODULE
+    module = project / TOKENS_MODULE
     module.write_text(module.read_text().replace(DOCSTRING, '"""Our access tokens (PyJWT, HS256)'))
     commit_all(project, "reword the security docstring")
     template.edit(
-        TEMPLATE_SECURITY_MODULE,
+        TEMPLATE_TOKENS_MODULE,
         lambda text: text.replace(DOCSTRING, '"""Access tokens (PyJWT; HS256 pinned on purpose)'),
     )
     template.release("v1.1.0")
 
     summary = update(project)
 
-    assert summary["conflicts"] == [SECURITY_MODULE]
+    assert summary["conflicts"] == [TOKENS_MODULE]
     assert summary["lock"] == "unchanged"  # no uv.lock in this service
-    committed = git(project, "show", f"HEAD:{SECURITY_MODULE}")
+    committed = git(project, "show", f"HEAD:{TOKENS_MODULE}")
     assert "<<<<<<< " in committed
     assert ">>>>>>> " in committed
 
@@ -200,7 +200,7 @@ def test_conflicts_are_listed_and_make_the_open_request_a_draft(
     ]
     assert calls[2] == ["pr", "ready", "7", "--undo"]
     body = Path(calls[1][calls[1].index("--body-file") + 1]).read_text()
-    assert f"`{SECURITY_MODULE}`" in body
+    assert f"`{TOKENS_MODULE}`" in body
     assert "Tests: failed" in body
 
 
@@ -216,7 +216,7 @@ def test_gitlab_merge_request_is_pushed_with_push_options(
     hook.write_text(RECORD_PUSH_OPTIONS)
     hook.chmod(hook.stat().st_mode | stat.S_IEXEC)
     template.edit(
-        TEMPLATE_SECURITY_MODULE,
+        TEMPLATE_TOKENS_MODULE,
         lambda text: text.replace(DOCSTRING, '"""Access tokens (PyJWT; HS256 pinned on purpose)'),
     )
     template.release("v1.1.0")

@@ -48,7 +48,7 @@ def release_next_version(template: TemplateRepo) -> None:
     (template.path / "template" / "docs").mkdir()
     (template.path / "template" / "docs" / "RUNBOOK.md").write_text("# Runbook\n")
     template.edit(
-        "template/app/core/security.py",
+        "template/app/core/tokens.py",
         lambda text: text.replace(
             '"""Access tokens (PyJWT, HS256 pinned)',
             '"""Access tokens (PyJWT; HS256 pinned on purpose)',
@@ -148,7 +148,7 @@ def test_update_keeps_user_changes_and_applies_template_changes(
     assert "Owned by the payments team." in (project / "README.md").read_text()
     # The template's changes are all there, the renamed setting included.
     assert (project / "docs/RUNBOOK.md").read_text() == "# Runbook\n"
-    assert "HS256 pinned on purpose" in (project / "app/core/security.py").read_text()
+    assert "HS256 pinned on purpose" in (project / "app/core/tokens.py").read_text()
     assert "ACCESS_TOKEN_TTL_MINUTES" in config
     assert "ACCESS_TOKEN_EXPIRE_MINUTES" not in config
     assert "ACCESS_TOKEN_TTL_MINUTES" in (project / "app/services/auth_service.py").read_text()

@@ -8,19 +8,20 @@ that hand-off would cost more than the dependency itself on every request.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import Annotated, cast
 
-from fastapi import Depends, HTTPException, Request, Response, status
+from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.api.responses import credentials_error
 from app.core.config import API_V1_PREFIX, Settings
-from app.core.security import PasswordHasher
+from app.core.password_hashing import PasswordHasher
 from app.db.reads import RowReader
 from app.db.session import session_scope
 from app.services.auth_service import AuthenticationError, AuthService, auth_service_for
-from app.services.health_service import HealthCheck, ReadinessProbe
+from app.services.health_service import ReadinessProbe
 from app.services.identity_service import AuthenticatedUser, IdentityService
 from app.services.item_service import ItemService
 from app.services.user_admin_service import UserAdminService
@@ -45,10 +46,6 @@ async def get_identity_service(request: Request) -> IdentityService:
     return cast(IdentityService, request.app.state.identity_service)
 
 
-async def get_health_checks(request: Request) -> Mapping[str, HealthCheck]:
-    return cast(Mapping[str, HealthCheck], request.app.state.health_checks)
-
-
 async def get_readiness_probe(request: Request) -> ReadinessProbe:
     return cast(ReadinessProbe, request.app.state.readiness_probe)
 
@@ -66,7 +63,6 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_db_session, scope="function")]
 RowReaderDep = Annotated[RowReader, Depends(get_row_reader)]
 HasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
-HealthChecksDep = Annotated[Mapping[str, HealthCheck], Depends(get_health_checks)]
 ReadinessProbeDep = Annotated[ReadinessProbe, Depends(get_readiness_probe)]
 
 
@@ -100,24 +96,10 @@ async def get_auth_service(
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 
 
-async def no_store(response: Response) -> None:
-    """For responses that carry credentials (tokens): no cache may keep them (RFC 6749 5.1)."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-
-
-def credentials_error(detail: str = "Could not validate credentials") -> HTTPException:
-    return HTTPException(
-        status_code=status.HTTP_401_UNAUTHORIZED,
-        detail=detail,
-        headers={"WWW-Authenticate": "Bearer"},
-    )
-
-
 class BearerUser(OAuth2PasswordBearer):
     """The OAuth2 bearer scheme (as the OpenAPI document shows it) that resolves the caller too:
     one dependency per authenticated request, where a scheme, a service provider and a lookup
-    would each be a dependency FastAPI resolves on every request (see docs/benchmarks.md)."""
+    would each be a dependency FastAPI resolves on every request."""
 
     async def __call__(self, request: Request) -> AuthenticatedUser:  # type: ignore[override]
         token = await super().__call__(request)

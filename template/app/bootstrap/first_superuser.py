@@ -19,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.bootstrap.lifespan import password_hasher
-from app.core.config import Environment, Settings, load_settings_or_exit
+from app.core.config import Environment, Settings
+from app.core.config_loading import load_settings_or_exit
 from app.core.logging import setup_logging
 from app.db.session import create_engine, create_session_factory, session_scope
 from app.models.role import Role

@@ -16,7 +16,8 @@ from fastapi import FastAPI
 
 from app.core.config import Settings
 from app.core.hooks import LifespanHook
-from app.core.security import AccessTokenVerifier, PasswordHasher
+from app.core.password_hashing import PasswordHasher
+from app.core.tokens import AccessTokenVerifier
 from app.db.reads import RowReader
 from app.db.session import create_engine, create_session_factory, ping_database
 from app.services.health_service import HealthCheck, ReadinessProbe
@@ -82,8 +83,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def freeze_startup_objects() -> None:
     """Keep what startup built (modules, the app, pools) out of the cyclic garbage collector's
     scans. It lives as long as the process, yet every full collection, which a steady flow of
-    requests triggers again and again, would walk all of it (the gain is measured in
-    docs/benchmarks.md). No collection first: it would cost every start (tests start the app
-    once per test), and the little garbage startup leaves is reclaimed at shutdown, when the
-    lifespan unfreezes everything."""
+    requests triggers again and again, would walk all of it. No collection first: it would cost
+    every start (tests start the app once per test), and the little garbage startup leaves is
+    reclaimed at shutdown, when the lifespan unfreezes everything."""
     gc.freeze()

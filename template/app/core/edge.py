@@ -2,7 +2,7 @@
 
 Each parser takes one entry of a comma-separated setting and returns it normalised, or raises
 ValueError saying what is wrong and which form is expected. Production adds its refusals on top
-(app/core/config.py): no wildcard, no `null`, HTTPS only except on this machine.
+(app/core/environments.py): no wildcard, no `null`, HTTPS only except on this machine.
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ class RowReader:
 
     Readers queue at a first-come, first-served gate before the pool: the pool's own queue lets a
     newcomer take a connection that was just returned for a waiter, so under saturation a few
-    requests wait seconds (p99 of 2 s measured at 64 connections) while the rest get through.
+    requests wait many times longer than the rest, passed over again and again.
     """
 
     def __init__(self, engine: AsyncEngine, *, concurrency: int, wait_seconds: float) -> None:
@@ -88,8 +88,8 @@ class RowReader:
             return None if found is None else dict(found._mapping)
         sql, names, defaults = self._compile(statement)
         # The pooled connection itself, without the Connection facade engine.connect() builds
-        # around it (measured in the template's docs/benchmarks.md): checkout and check-in run
-        # the pool's events (app/db/session.py's closed-connection check) and reset, as for any
+        # around it, which one statement has no use for: checkout and check-in still run the
+        # pool's events (app/db/session.py's closed-connection check) and reset, as for any
         # other checkout.
         pooled = await self._engine.raw_connection()
         try:

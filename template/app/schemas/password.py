@@ -36,9 +36,9 @@ PASSWORD_RULES = (
 def common_passwords() -> frozenset[str]:
     """zxcvbn's frequency-ordered list of common passwords (lower case), read on first use.
 
-    Importing `zxcvbn` itself builds ranked dictionaries of six word lists (+16 MB RSS, measured
-    in docs/reliability.md); the data module alone has no imports and is run here on its own,
-    and only the passwords are kept.
+    Importing `zxcvbn` itself builds the ranked dictionaries of its scorer from six word lists,
+    memory every process would keep; the data module alone has no imports and is run here on
+    its own, and only the passwords are kept.
     """
     package = importlib.util.find_spec("zxcvbn")
     if package is None or not package.submodule_search_locations:

@@ -10,7 +10,8 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from app.core.security import PasswordHasher, create_access_token
+from app.core.password_hashing import PasswordHasher
+from app.core.tokens import create_access_token
 from app.db.reads import RowReader
 from app.models.user import User
 from app.schemas.token import Token

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, select
 
-from app.core.security import AccessTokenVerifier, InvalidTokenError
+from app.core.tokens import AccessTokenVerifier, InvalidTokenError
 from app.db.reads import RowReader
 from app.models.role import Role
 from app.models.user import User

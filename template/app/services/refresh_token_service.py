@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.security import new_opaque_token, opaque_token_digest
+from app.core.tokens import new_opaque_token, opaque_token_digest
 from app.db.base import utc_now
 from app.models.refresh_token import RefreshToken
 from app.models.user import User

@@ -8,7 +8,7 @@ import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from app.core.security import PasswordHasher
+from app.core.password_hashing import PasswordHasher
 from app.schemas.password import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from tests.support import PASSWORD, user_payload
 

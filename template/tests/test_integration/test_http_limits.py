@@ -21,7 +21,7 @@ from uvicorn.server import ServerState
 from app.bootstrap.gunicorn_conf import Worker
 from app.bootstrap.http_protocol import HeadLimits, LimitedHttpToolsProtocol, protocol_with
 from app.bootstrap.settings import AppSettings, get_settings
-from app.core.config import ConfigurationError, load_settings
+from app.core.config_loading import ConfigurationError, load_settings
 from tests.support import PROJECT_ROOT, log_records, user_payload
 
 # Bounds every wait for the server, so a broken limit fails the test instead of hanging it.

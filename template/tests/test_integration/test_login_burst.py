@@ -8,7 +8,7 @@ import os
 import pytest
 
 from app.bootstrap.settings import AppSettings
-from app.core.security import PasswordHasher
+from app.core.password_hashing import PasswordHasher
 from tests.support import PASSWORD, client_for, started_app, user_payload
 
 HASH_SECONDS = 0.3

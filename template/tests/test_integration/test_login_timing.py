@@ -34,7 +34,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from app.bootstrap.settings import AppSettings
-from app.core.security import PasswordHasher
+from app.core.password_hashing import PasswordHasher
 from tests.support import client_for, started_app, user_payload
 
 MARGIN = math.log(1.1)

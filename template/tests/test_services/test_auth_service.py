@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.bootstrap.settings import AppSettings
-from app.core.security import PasswordHasher
+from app.core.password_hashing import PasswordHasher
 from app.db.reads import RowReader
 from app.db.session import create_session_factory, session_scope
 from app.schemas.user import UserCreate

@@ -8,14 +8,9 @@ import pytest
 from pydantic import model_validator
 
 from app.bootstrap.settings import AppSettings, DevelopmentSettings, ProductionSettings
-from app.core.config import (
-    ConfigurationError,
-    Environment,
-    Settings,
-    load_settings,
-    require_in_production,
-    settings_for,
-)
+from app.core.config import Environment, Settings, require_in_production
+from app.core.config_loading import ConfigurationError, load_settings
+from app.core.environments import settings_for
 from tests.features import PRODUCTION_TEST_ENVIRONMENT
 from tests.support import PROJECT_ROOT
 
@@ -64,7 +59,6 @@ def test_valid_production_settings_load(production_environment: pytest.MonkeyPat
     assert settings.ALLOWED_ORIGINS == ["https://app.example.com", "https://admin.example.com"]
     assert settings.DOCS_ENABLED is False
     assert settings.HSTS_ENABLED is True
-    assert settings.DEBUG is False
 
 
 @pytest.mark.parametrize(

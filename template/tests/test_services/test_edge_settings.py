@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.bootstrap.settings import AppSettings
-from app.core.config import ConfigurationError, load_settings
+from app.core.config_loading import ConfigurationError, load_settings
 from app.core.edge import host_allowed
 from tests.features import PRODUCTION_TEST_ENVIRONMENT
 

@@ -20,7 +20,8 @@ from app.bootstrap.first_superuser import (
     ensure_first_superuser,
 )
 from app.bootstrap.settings import AppSettings, TestingSettings
-from app.core.config import ConfigurationError, Environment, load_settings
+from app.core.config import Environment
+from app.core.config_loading import ConfigurationError, load_settings
 from app.db.session import create_engine
 from app.models.role import Role
 from app.models.user import User

@@ -8,7 +8,8 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.bootstrap.settings import AppSettings
-from app.core.security import AccessTokenVerifier, PasswordHasher, create_access_token
+from app.core.password_hashing import PasswordHasher
+from app.core.tokens import AccessTokenVerifier, create_access_token
 from app.db.reads import RowReader
 from app.db.session import create_session_factory, session_scope
 from app.models.role import Role

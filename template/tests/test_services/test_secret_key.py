@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from app.bootstrap.settings import AppSettings
-from app.core.config import ConfigurationError, TestingRules, load_settings
+from app.core.config_loading import ConfigurationError, load_settings
+from app.core.environments import TestingRules
 from app.core.published_keys import PUBLISHED_KEY_DIGESTS
 from app.core.secret_key import HOW_TO_GENERATE, key_weaknesses, published_digest
 from tests.support import PROJECT_ROOT

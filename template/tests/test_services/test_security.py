@@ -10,13 +10,15 @@ import anyio
 import jwt
 import pytest
 
-from app.core import security
-from app.core.security import (
+from app.core import tokens
+from app.core.password_hashing import (
     DEFAULT_QUEUE_PER_SLOT,
-    AccessTokenVerifier,
-    InvalidTokenError,
     PasswordHasher,
     PasswordHashingBusyError,
+)
+from app.core.tokens import (
+    AccessTokenVerifier,
+    InvalidTokenError,
     create_access_token,
     decode_access_token,
 )
@@ -64,12 +66,12 @@ def test_a_well_signed_token_with_a_malformed_session_is_refused(sid: object) ->
 
 
 def test_refresh_tokens_are_random_and_stored_as_their_sha256() -> None:
-    tokens = {security.new_opaque_token() for _ in range(100)}
+    issued = {tokens.new_opaque_token() for _ in range(100)}
 
-    assert len(tokens) == 100
-    assert all(len(token) == 43 for token in tokens)
-    token = next(iter(tokens))
-    assert security.opaque_token_digest(token) == hashlib.sha256(token.encode()).hexdigest()
+    assert len(issued) == 100
+    assert all(len(token) == 43 for token in issued)
+    token = next(iter(issued))
+    assert tokens.opaque_token_digest(token) == hashlib.sha256(token.encode()).hexdigest()
 
 
 def test_expired_token_is_refused() -> None:
@@ -112,13 +114,13 @@ def test_unsigned_token_is_refused() -> None:
 def decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The tokens actually decoded (signature and claims checked) while a test runs."""
     decoded: list[str] = []
-    real_decode = security.decode_access_token
+    real_decode = tokens.decode_access_token
 
-    def counting_decode(token: str, *, secret_key: str) -> security.TokenClaims:
+    def counting_decode(token: str, *, secret_key: str) -> tokens.TokenClaims:
         decoded.append(token)
         return real_decode(token, secret_key=secret_key)
 
-    monkeypatch.setattr(security, "decode_access_token", counting_decode)
+    monkeypatch.setattr(tokens, "decode_access_token", counting_decode)
     return decoded
 
 

@@ -5,8 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, status
 
-from app.api.deps import AuthServiceDep, CurrentUser, credentials_error, no_store
-from app.api.responses import UNAUTHORIZED, error
+from app.api.deps import AuthServiceDep, CurrentUser
+from app.api.responses import UNAUTHORIZED, credentials_error, error, no_store
 from app.schemas.password import PASSWORD_MAX_LENGTH
 from app.schemas.token import LoginRequest, OAuth2PasswordForm, RefreshRequest, Token
 from app.schemas.user import UserCreate, UserRead

@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.security import PasswordHasher
+from app.core.password_hashing import PasswordHasher
 from app.db.base import utc_now
 from app.integrations.email.messages import password_reset_mail, verification_mail
 from app.integrations.email.outbox import MailOutbox

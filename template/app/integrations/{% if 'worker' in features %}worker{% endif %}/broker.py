@@ -10,7 +10,7 @@ from __future__ import annotations
 from taskiq import AsyncBroker
 from taskiq_redis import RedisAsyncResultBackend, RedisStreamBroker
 
-from app.core.config import ConfigurationError, load_settings, selected_environment
+from app.core.config_loading import ConfigurationError, load_settings, selected_environment
 from app.integrations.redis import redis_key
 from app.integrations.worker.request_id import RequestIdLabel
 from app.integrations.worker.settings import WorkerSettings

@@ -27,7 +27,7 @@ from typing import Any
 
 from taskiq.receiver import Receiver
 
-from app.core.config import load_settings, selected_environment
+from app.core.config_loading import load_settings, selected_environment
 from app.core.logging import setup_logging
 from app.integrations.redis import redis_key
 from app.integrations.worker.broker import broker
@@ -86,9 +86,9 @@ async def listen_until_stopped(
     On Python 3.11, asyncio.wait_for loses a cancellation that arrives just as the operation it
     waits for completes (fixed in 3.12), and redis-py writes every command through it. When the
     receiver cancels the broker's read to stop, that read can go on reading, and the receiver
-    waits for it for good (here: 11 of 80 reads cancelled within 10 ms of a task's end went on,
-    and a worker never stopped). So once the grace period is over, and with it the receiver's
-    wait for running tasks, a cancellation still pending is made again until it takes effect.
+    waits for it for good: the worker never stops. So once the grace period is over, and with it
+    the receiver's wait for running tasks, a cancellation still pending is made again until it
+    takes effect.
     """
     listening = asyncio.create_task(listen(stop))
     stop_requested = asyncio.create_task(stop.wait())

@@ -1,5 +1,5 @@
-"""Every error leaves as JSON carrying the request id (app/core/errors.py); stack traces go to
-the log only.
+"""The exception handlers: every error leaves as JSON carrying the request id
+(app/core/errors.py); stack traces go to the log only.
 
 Validation errors list the fields at fault but never the values submitted (passwords!).
 """
@@ -15,12 +15,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import error_response, handle_dependency_unavailable, handle_hashing_busy
-from app.core.security import PasswordHashingBusyError
+from app.core.password_hashing import PasswordHashingBusyError
 from app.db.reads import InvalidValueError
-from app.schemas.error import ErrorResponse
 
 logger = logging.getLogger(__name__)
 
@@ -43,20 +41,6 @@ INVALID_VALUE_ERRORS: tuple[type[Exception], ...] = (
 )
 # Underneath a driver error only: anywhere else a UnicodeEncodeError is a bug of ours.
 _INVALID_VALUE_CAUSES = (*INVALID_VALUE_ERRORS, UnicodeEncodeError)
-
-
-# Answers any operation may give, documented on every one so clients (and fuzzers) expect them.
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorResponse, "description": "Malformed request (e.g. a body not in UTF-8)"},
-    413: {"model": ErrorResponse, "description": "Request body over MAX_REQUEST_BODY_BYTES"},
-    429: {"model": ErrorResponse, "description": "Rate limit exceeded (when rate limiting is on)"},
-    500: {"model": ErrorResponse, "description": "Unexpected error; quote the request id"},
-    503: {
-        "model": ErrorResponse,
-        "description": "A dependency (database, Redis) is unavailable, or too many password "
-        "hashes are queued; retry after Retry-After",
-    },
-}
 
 
 def sanitize_validation_errors(errors: Any) -> list[dict[str, Any]]:
@@ -139,33 +123,3 @@ def install_exception_handlers(app: FastAPI) -> None:
         app.add_exception_handler(error_type, handle_invalid_value)
     # Any other driver error: a 400 when an invalid value is underneath, else the 500 it was.
     app.add_exception_handler(sa_exc.DBAPIError, handle_database_error)
-
-
-class UnhandledErrorMiddleware:
-    """Pure ASGI: turn an unhandled exception into a 500 JSON body, inside the request-id scope."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        response_started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except Exception:
-            logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
-            if response_started:
-                raise
-            response = error_response(
-                status.HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error"
-            )
-            await response(scope, receive, send)

@@ -1,0 +1,125 @@
+"""The rules of each environment (dotenv files, defaults, production refusals), and
+`settings_for`, which lays them over a settings class: the ENVIRONMENT variable picks them.
+
+Production refuses to start on missing or weak values.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import ClassVar, TypeVar, cast
+
+from pydantic import SecretStr, field_validator
+
+from app.core.config import CommaSeparated, Environment, LogLevel, Settings
+from app.core.edge import ANY, origin_is_secure
+from app.core.logging import LogFormat
+from app.core.published_keys import PUBLISHED_KEY_DIGESTS
+from app.core.secret_key import HOW_TO_GENERATE, key_weaknesses
+
+
+class DevelopmentRules(Settings):
+    ENV_FILES: ClassVar[tuple[str, ...]] = (".env.development", ".env")
+    ENVIRONMENT: ClassVar[Environment] = Environment.DEVELOPMENT
+    LOG_LEVEL: LogLevel = "DEBUG"
+    LOG_FORMAT: LogFormat = "console"
+    DATABASE_URL: str = "sqlite+aiosqlite:///./dev.db"
+
+
+class ProductionRules(Settings):
+    ENV_FILES: ClassVar[tuple[str, ...]] = (".env.production", ".env")
+    ENVIRONMENT: ClassVar[Environment] = Environment.PRODUCTION
+    DATABASE_URL: str
+    ALLOWED_ORIGINS: CommaSeparated
+    ALLOWED_HOSTS: CommaSeparated
+    DOCS_ENABLED: bool = False
+    HSTS_ENABLED: bool = True
+
+    @field_validator("SECRET_KEY")
+    @classmethod
+    def refuse_weak_secret(cls, value: SecretStr) -> SecretStr:
+        problems = key_weaknesses(value.get_secret_value(), PUBLISHED_KEY_DIGESTS)
+        if problems:
+            raise ValueError(f"is not a random key: it {', '.join(problems)}; {HOW_TO_GENERATE}")
+        return value
+
+    @field_validator("ALLOWED_ORIGINS")
+    @classmethod
+    def refuse_open_cors(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("must list at least one origin")
+        if ANY in value:
+            raise ValueError("must list origins explicitly; '*' is not allowed in production")
+        if "null" in value:
+            raise ValueError("must not list 'null' (any sandboxed page or file sends it)")
+        insecure = [origin for origin in value if not origin_is_secure(origin)]
+        if insecure:
+            raise ValueError(
+                f"must use https:// except for localhost in production: {', '.join(insecure)}"
+            )
+        return value
+
+    @field_validator("ALLOWED_HOSTS")
+    @classmethod
+    def refuse_any_host(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("must list at least one host name, e.g. api.example.com")
+        if ANY in value:
+            raise ValueError("must list host names explicitly; '*' is not allowed in production")
+        return value
+
+    @field_validator("FORWARDED_ALLOW_IPS")
+    @classmethod
+    def refuse_trusting_everyone(cls, value: list[str]) -> list[str]:
+        if ANY in value:
+            raise ValueError(
+                "must name the proxies in front of the service; '*' would believe any client's "
+                "X-Forwarded-For (see FORWARDED_ALLOW_IPS in .env.example)"
+            )
+        return value
+
+
+class TestingRules(Settings):
+    """Hermetic: reads no dotenv file, and hashes passwords cheaply so the suite stays fast."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    ENVIRONMENT: ClassVar[Environment] = Environment.TEST
+    LOG_LEVEL: LogLevel = "WARNING"
+    # Production's format: every record the suite writes goes through the formatter production
+    # runs (the tests that read log lines choose their own format).
+    LOG_FORMAT: LogFormat = "json"
+    SECRET_KEY: SecretStr = SecretStr("test-only-key-0123456789abcdef0123456789abcdef")
+    DATABASE_URL: str = "sqlite+aiosqlite:///./test.db"
+    PASSWORD_HASH_TIME_COST: int = 1
+    PASSWORD_HASH_MEMORY_COST_KIB: int = 1024
+    PASSWORD_HASH_PARALLELISM: int = 1
+
+
+_RULES: dict[Environment, type[Settings]] = {
+    Environment.DEVELOPMENT: DevelopmentRules,
+    Environment.PRODUCTION: ProductionRules,
+    Environment.TEST: TestingRules,
+}
+
+AnySettings = TypeVar("AnySettings", bound=Settings)
+
+
+_JOINED: dict[tuple[Environment, type[Settings]], type[Settings]] = {}
+
+
+def settings_for(environment: Environment, base: type[AnySettings]) -> type[AnySettings]:
+    """`base` under an environment's rules: the rules come first, so their defaults and
+    refusals win over the core's, and `base` adds its own fields (an integration's, or all).
+    Built once per pair: the same class every time."""
+    joined = _JOINED.get((environment, base))
+    if joined is None:
+        rules = _RULES[environment]
+        namespace = {"__module__": base.__module__, "__doc__": rules.__doc__ or base.__doc__}
+        joined = types.new_class(
+            f"{environment.value.capitalize()}{base.__name__}",
+            (rules, base),
+            exec_body=lambda body: body.update(namespace),
+        )
+        _JOINED[environment, base] = joined
+    return cast(type[AnySettings], joined)
