@@ -7,7 +7,6 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, st
 
 from app.api.deps import AuthServiceDep, CurrentUser
 from app.api.responses import UNAUTHORIZED, credentials_error, error, no_store
-from app.schemas.password import PASSWORD_MAX_LENGTH
 from app.schemas.token import LoginRequest, OAuth2PasswordForm, RefreshRequest, Token
 from app.schemas.user import UserCreate, UserRead
 from app.services.auth_service import AuthService, EmailNotVerifiedError
@@ -99,10 +98,8 @@ async def logout_all(user: CurrentUser, auth: AuthServiceDep) -> None:
 
 
 async def _log_in(auth: AuthService, login: str, password: str) -> Token:
-    # No stored password is longer than registration allows: refuse without hashing.
-    too_long = len(password) > PASSWORD_MAX_LENGTH
     try:
-        user_id = None if too_long else await auth.authenticate(login, password)
+        user_id = await auth.authenticate(login, password)
     except EmailNotVerifiedError as exc:
         raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=str(exc)) from exc
     if user_id is None:
