@@ -4,9 +4,10 @@
   and the conditions under which it is asked or refused.
 - ``configuration.md`` from an all-on render of the template: every field of the rendered
   settings classes (the core's in ``app/core/config.py``, each option's beside its code) with its
-  value in each environment (the rules of ``app/core/environments.py``), the meaning written above it in the rendered ``.env.example``, the
-  option (``extensions/features.py``) that adds it, and every other environment variable the
-  rendered service, its scripts and its compose file read.
+  value in each environment (the rules of ``app/core/environments.py``), the meaning written
+  above it in the rendered ``.env.example``, the option (``extensions/features.py``) that adds
+  it, and every other environment variable the rendered service, its scripts and its compose
+  file read.
 
 Neither page exists in ``docs/``: nothing can drift from the template, and nothing is
 hand-maintained. The hook never writes into the repository (the render goes to a temp dir).
