@@ -108,7 +108,7 @@ FEATURES: tuple[Feature, ...] = (
         files=(
             "app/integrations/redis.py",
             "tests/plugins/redis_server.py",
-            "tests/test_api/test_redis_health.py",
+            "tests/test_integrations/test_redis_health.py",
         ),
         dependencies=("redis>=8.1,<9",),
         integration="app.integrations.redis",
@@ -171,7 +171,7 @@ FEATURES: tuple[Feature, ...] = (
             "app/api/routes/reports.py",
             "app/schemas/report.py",
             "app/services/report_service.py",
-            "tests/test_api/test_cache.py",
+            "tests/test_integrations/test_cache.py",
         ),
         integration="app.integrations.cache",
         after=("redis",),  # its lifespan uses the Redis client
@@ -198,7 +198,7 @@ FEATURES: tuple[Feature, ...] = (
         files=(
             "app/integrations/rate_limit.py",
             "app/integrations/rate_limit_storage.py",
-            "tests/test_api/test_rate_limit.py",
+            "tests/test_integrations/test_rate_limit.py",
         ),
         dependencies=("limits>=5.8,<6",),
         integration="app.integrations.rate_limit",
@@ -240,7 +240,7 @@ FEATURES: tuple[Feature, ...] = (
         summary="Rate-limit counters in Redis, shared by every worker and replica",
         when=lambda a: a["rate_limit"] == "redis",
         example={"redis": True, "rate_limit": "redis"},
-        files=("tests/test_api/test_rate_limit_redis.py",),
+        files=("tests/test_integrations/test_rate_limit_redis.py",),
     ),
     Feature(
         name="metrics",
@@ -251,7 +251,7 @@ FEATURES: tuple[Feature, ...] = (
             "app/integrations/metrics.py",
             "app/integrations/metrics_processes.py",
             "scripts/start.d/prometheus.sh",
-            "tests/test_api/test_metrics.py",
+            "tests/test_integrations/test_metrics.py",
         ),
         dependencies=("prometheus-client>=0.21",),
         integration="app.integrations.metrics",
@@ -294,7 +294,7 @@ FEATURES: tuple[Feature, ...] = (
         summary="Sentry error reporting, initialised only when SENTRY_DSN is set; no PII",
         when=lambda a: bool(a["sentry"]),
         example={"sentry": True},
-        files=("app/integrations/sentry.py", "tests/test_services/test_sentry.py"),
+        files=("app/integrations/sentry.py", "tests/test_integrations/test_sentry.py"),
         dependencies=("sentry-sdk>=2.75,<3",),
         integration="app.integrations.sentry",
         settings_class="app.integrations.sentry:SentrySettings",
@@ -318,7 +318,7 @@ FEATURES: tuple[Feature, ...] = (
         summary="OpenTelemetry traces (FastAPI, SQLAlchemy, Redis) over OTLP, trace id in logs",
         when=lambda a: bool(a["tracing"]),
         example={"tracing": True},
-        files=("app/integrations/tracing.py", "tests/test_services/test_tracing.py"),
+        files=("app/integrations/tracing.py", "tests/test_integrations/test_tracing.py"),
         dependencies=(
             "opentelemetry-sdk>=1.30,<2",
             "opentelemetry-exporter-otlp-proto-http>=1.30,<2",
@@ -340,7 +340,10 @@ FEATURES: tuple[Feature, ...] = (
         summary="Redis commands appear as spans",
         when=lambda a: bool(a["tracing"] and a["redis"]),
         example={"tracing": True, "redis": True},
-        files=("app/integrations/tracing_redis.py", "tests/test_services/test_tracing_redis.py"),
+        files=(
+            "app/integrations/tracing_redis.py",
+            "tests/test_integrations/test_tracing_redis.py",
+        ),
         dependencies=("opentelemetry-instrumentation-redis>=0.51b0",),
         integration="app.integrations.tracing_redis",
         after=("redis", "tracing"),  # instruments the client under tracing's provider
@@ -362,7 +365,7 @@ FEATURES: tuple[Feature, ...] = (
             "app/api/routes/notifications.py",
             "app/schemas/notification.py",
             "scripts/worker.sh",
-            "tests/test_integration/test_worker.py",
+            "tests/test_integrations/test_worker.py",
         ),
         # 0.12: the receiver's wait_tasks_timeout, the worker's grace period.
         dependencies=("taskiq>=0.12,<1", "taskiq-redis>=1.0,<2"),

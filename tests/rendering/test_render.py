@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -65,7 +66,8 @@ SEED_FILES = [
     "tests/test_layers.py",
     "tests/test_api/test_auth.py",
     "tests/test_services/test_auth_service.py",
-    "tests/test_integration/test_auth_flow.py",
+    "tests/test_end_to_end/test_auth_flow.py",
+    "tests/test_layout.py",
     "scripts/start.sh",
     "scripts/migrate.sh",
     "scripts/new-migration.sh",
@@ -103,7 +105,7 @@ ACCOUNT_FILES = [
     "app/api/routes/items.py",
     "tests/test_api/test_items.py",
     "tests/test_api/test_admin_users.py",
-    "tests/test_services/test_first_superuser.py",
+    "tests/test_bootstrap/test_first_superuser.py",
     "app/api/responses.py",
     "app/models/refresh_token.py",
     "app/services/refresh_token_service.py",
@@ -133,6 +135,19 @@ def test_seed_layout_is_complete(default_project: RenderedProject) -> None:
     missing = [name for name in expected if not (default_project.path / name).is_file()]
 
     assert missing == []
+
+
+def test_the_template_tests_mirror_its_app() -> None:
+    """The generated tests/test_layout.py, run on the unrendered tree: every render's tests then
+    mirror its app/ whatever the options, since options add files, never folders of tests."""
+    path = TEMPLATE_ROOT / "template" / "tests" / "test_layout.py"
+    spec = importlib.util.spec_from_file_location("generated_test_layout", path)
+    assert spec is not None
+    assert spec.loader is not None
+    layout = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(layout)
+
+    assert layout.layout_problems(TEMPLATE_ROOT / "template") == []
 
 
 def test_no_template_syntax_or_suffix_is_left(default_project: RenderedProject) -> None:

@@ -104,3 +104,12 @@ async def test_docs_and_their_assets_are_off_by_default_in_production(
         statuses = [(await client.get(path)).status_code for path in paths]
 
     assert statuses == [404] * len(paths)
+
+
+async def test_docs_and_schema_can_be_turned_off(settings: AppSettings) -> None:
+    hidden = settings.model_copy(update={"DOCS_ENABLED": False})
+    async with started_app(hidden) as app, client_for(app) as client:
+        paths = ("/docs", "/redoc", "/openapi.json")
+        statuses = [(await client.get(path)).status_code for path in paths]
+
+    assert statuses == [404, 404, 404]

@@ -80,12 +80,3 @@ async def test_every_operation_documents_the_errors_it_may_return(client: AsyncC
         for method, operation in operations.items():
             documented = set(operation["responses"])
             assert {"400", "413", "429", "500", "503"} <= documented, (method, path)
-
-
-async def test_docs_and_schema_can_be_turned_off(settings: AppSettings) -> None:
-    hidden = settings.model_copy(update={"DOCS_ENABLED": False})
-    async with started_app(hidden) as app, client_for(app) as client:
-        paths = ("/docs", "/redoc", "/openapi.json")
-        statuses = [(await client.get(path)).status_code for path in paths]
-
-    assert statuses == [404, 404, 404]
