@@ -45,7 +45,7 @@ def _import_neighbours() -> None:
 
 
 if TYPE_CHECKING:
-    from . import compose, core, features, kubernetes, published
+    from . import compose, core, features, kubernetes, published, sources
 else:
     _import_neighbours()
     compose = importlib.import_module(f"{_PACKAGE}.compose")
@@ -53,6 +53,7 @@ else:
     features = importlib.import_module(f"{_PACKAGE}.features")
     kubernetes = importlib.import_module(f"{_PACKAGE}.kubernetes")
     published = importlib.import_module(f"{_PACKAGE}.published")
+    sources = importlib.import_module(f"{_PACKAGE}.sources")
 
 
 def settings_classes(ordered: list[features.Feature]) -> list[tuple[str, str]]:
@@ -89,7 +90,7 @@ def server_hooks(ordered: list[features.Feature]) -> list[tuple[str, str]]:
     return sorted((module, hook) for hook, module in owners.items())
 
 
-def _with_slug(setting: features.Setting, slug: str) -> features.Setting:
+def _with_slug(setting: sources.Setting, slug: str) -> sources.Setting:
     return replace(setting, example=setting.example.replace("{slug}", slug))
 
 
@@ -135,17 +136,9 @@ def _derived(python_version: str, slug: str, names: tuple[str, ...]) -> dict[str
             for f in enabled
             if f.settings
         ],
-        test_settings=[
-            (setting.name, setting.test_value)
-            for f in enabled
-            for setting in f.settings
-            if setting.test_value is not None
-        ],
+        test_settings=[item for f in enabled for item in f.test_environment.items()],
         production_test_settings=[
-            (setting.name, setting.production_test_value)
-            for f in enabled
-            for setting in f.settings
-            if setting.production_test_value is not None
+            item for f in enabled for item in f.production_test_environment.items()
         ],
         test_plugins=[plugin for f in enabled for plugin in f.test_plugins],
         integrations=integrations(ordered),

@@ -1,13 +1,18 @@
 """The feature table: every optional part of a rendered service, declared once.
 
 A `Feature` says when the answers turn it on (`when`), which answers show it on (`example`),
-the files it owns in the render, and everything shared files need from it: dependencies,
-settings, its integration module and wiring order, compose and CI services, Kubernetes facts and
-test plugins. extensions/context.py turns the enabled features into the render's context; the
-template's tests and the docs read this table instead of repeating it.
+and everything shared files need from it: dependencies, its integration module and wiring order,
+its settings class, compose and CI services, Kubernetes facts, test plugins and test values, and
+the shared files whose text it changes. What the template's own files already say is read from
+them (sources.py), never repeated here: the files a feature owns are the paths of template/
+whose conditional names test it, and its settings are the fields of its settings class.
+extensions/context.py turns the enabled features into the render's context; the template's
+tests and the docs read this table instead of repeating it.
 
-Adding an option: its question in copier.yml, one `Feature` here, its own files, its paragraph
-in docs/options.md. Nothing else names it.
+Adding an option: its question in copier.yml, one `Feature` here, its own files (conditional
+names, a settings class whose fields have descriptions), its paragraph in docs/options.md, and
+the shared files its behaviour changes, listed in its `shared_files` (a test checks the list).
+Nothing else names it.
 """
 
 from __future__ import annotations
@@ -16,26 +21,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .sources import Setting, class_settings, feature_files
+
 Answers = Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One environment variable a feature's settings class reads (the class itself, with types,
-    defaults and bounds, is Python code in the feature's own files)."""
-
-    name: str
-    example: str  # its line in .env.example and the Kubernetes ConfigMap ("": left unset there)
-    doc: str  # the comment above that line
-    # Credentials, or URLs that may embed them: deployments take them from a Secret.
-    secret: bool = False
-    # The settings class refuses production without it (kept here for the Kubernetes Secret).
-    required_in_production: bool = False
-    # Python expression (a str) the generated tests export, e.g. to reach the test Redis.
-    test_value: str | None = None
-    # Python expression the generated tests set only where they load production settings: a
-    # value production requires that the test environment itself leaves unset.
-    production_test_value: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,8 +57,9 @@ class Feature:
     when: Callable[[Answers], bool]
     # Answers on top of all-off that turn it on, with what it needs (tests and docs use them).
     example: Answers
-    # Paths in the render that exist only with this feature (the template test checks both ways).
-    files: tuple[str, ...] = ()
+    # Files of the render outside its own (the core's, another feature's) whose text tests it
+    # with `'<name>' in features` (tests/options/test_features.py checks the list both ways).
+    shared_files: tuple[str, ...] = ()
     dependencies: tuple[str, ...] = ()
     dev_dependencies: tuple[str, ...] = ()
     # Module exposing `install(app, settings)`; wired after the enabled features named in `after`,
@@ -79,7 +68,11 @@ class Feature:
     after: tuple[str, ...] = ()
     # "module:Class" of its settings, joined into the app's one settings class.
     settings_class: str | None = None
-    settings: tuple[Setting, ...] = ()
+    # Values the generated tests give its settings (Python expressions, e.g. to reach the test
+    # Redis), and those they add where they load production settings: values production
+    # requires that the test environment itself leaves unset.
+    test_environment: Mapping[str, str] = field(default_factory=dict)
+    production_test_environment: Mapping[str, str] = field(default_factory=dict)
     # Modules of app/api/routes/ the feature owns (found and served like the service's own).
     routes: tuple[str, ...] = ()
     # gunicorn server hook name -> module defining a function of that name.
@@ -96,6 +89,17 @@ class Feature:
     kubernetes_manifests: tuple[str, ...] = ()
     kubernetes_memory_volumes: tuple[MemoryVolume, ...] = ()
 
+    @property
+    def files(self) -> tuple[str, ...]:
+        """Paths in the render that exist only with this feature: those whose conditional name
+        in template/ tests it."""
+        return feature_files().get(self.name, ())
+
+    @property
+    def settings(self) -> tuple[Setting, ...]:
+        """The environment variables its settings class declares, as its fields describe them."""
+        return class_settings(self.settings_class) if self.settings_class else ()
+
 
 REDIS_TEST_URL = 'env("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")'
 
@@ -105,35 +109,11 @@ FEATURES: tuple[Feature, ...] = (
         summary="Redis client (redis.asyncio) owned by the lifespan, with a readiness check",
         when=lambda a: bool(a["redis"]),
         example={"redis": True},
-        files=(
-            "app/integrations/redis.py",
-            "tests/plugins/redis_server.py",
-            "tests/test_integrations/test_redis_health.py",
-        ),
+        shared_files=("README.md", "deploy/kubernetes/deployment.yaml"),
         dependencies=("redis>=8.1,<9",),
         integration="app.integrations.redis",
         settings_class="app.integrations.redis:RedisSettings",
-        settings=(
-            Setting(
-                "REDIS_URL",
-                "redis://127.0.0.1:6379/0",
-                "Redis for caching, shared rate limits and the worker queue",
-                secret=True,  # redis://user:password@host
-                required_in_production=True,
-                test_value=REDIS_TEST_URL,
-            ),
-            Setting(
-                "REDIS_KEY_PREFIX",
-                "{slug}",
-                "Prefix of every key this service writes, so services can share one Redis",
-                test_value='f"test-{RUN_ID}"',
-            ),
-            Setting(
-                "REDIS_TIMEOUT_SECONDS",
-                "1.0",
-                "Connect and command timeout: an outage costs at most this per call",
-            ),
-        ),
+        test_environment={"REDIS_URL": REDIS_TEST_URL, "REDIS_KEY_PREFIX": 'f"test-{RUN_ID}"'},
         test_plugins=("tests.plugins.redis_server",),
         compose_services={
             "redis": {
@@ -166,28 +146,10 @@ FEATURES: tuple[Feature, ...] = (
         "down",
         when=lambda a: bool(a["cache"]),
         example={"redis": True, "cache": True},
-        files=(
-            "app/integrations/cache.py",
-            "app/api/routes/reports.py",
-            "app/schemas/report.py",
-            "app/services/report_service.py",
-            "tests/test_integrations/test_cache.py",
-        ),
+        shared_files=("README.md",),
         integration="app.integrations.cache",
         after=("redis",),  # its lifespan uses the Redis client
         settings_class="app.integrations.cache:CacheSettings",
-        settings=(
-            Setting(
-                "CACHE_ENABLED",
-                "true",
-                "Serve cached responses; off, every request computes its answer",
-            ),
-            Setting(
-                "CACHE_DEFAULT_TTL_SECONDS",
-                "60",
-                "Lifetime of a cached response when the endpoint names none",
-            ),
-        ),
         routes=("reports",),
     ),
     Feature(
@@ -195,86 +157,31 @@ FEATURES: tuple[Feature, ...] = (
         summary="Per-client rate limits (limits, async): a global default and stricter auth limits",
         when=lambda a: a["rate_limit"] != "off",
         example={"rate_limit": "memory"},
-        files=(
-            "app/integrations/rate_limit.py",
-            "app/integrations/rate_limit_storage.py",
-            "tests/test_integrations/test_rate_limit.py",
-        ),
         dependencies=("limits>=5.8,<6",),
         integration="app.integrations.rate_limit",
         after=("redis",),  # the Redis storage shares the Redis client's pool
         settings_class="app.integrations.rate_limit:RateLimitSettings",
-        settings=(
-            Setting(
-                "RATE_LIMIT_ENABLED",
-                "true",
-                "Answer over-limit clients with 429",
-                test_value='"false"',  # the rate-limit tests turn it on; others log in freely
-            ),
-            Setting(
-                "RATE_LIMIT_DEFAULT",
-                "120/minute",
-                "Limit per client on every route (limits' notation: N/second|minute|hour|day)",
-            ),
-            Setting(
-                "RATE_LIMIT_AUTH",
-                "10/minute",
-                "Stricter limit per client on every route under /api/v1/auth/ (login, token, "
-                "register, refresh, password reset) and on /api/v1/users/me/password",
-            ),
-            Setting(
-                "RATE_LIMIT_EXEMPT_PATHS",
-                "/health,/health/detailed,/metrics",
-                "Paths never limited (probes, scrapes); comma-separated",
-            ),
-            Setting(
-                "RATE_LIMIT_FAIL_OPEN",
-                "true",
-                "When the counter storage (Redis) fails, on routes outside those: true lets "
-                "requests through, false answers 503 (the auth routes always answer 503)",
-            ),
-        ),
+        # The rate-limit tests turn it on; the others log in freely.
+        test_environment={"RATE_LIMIT_ENABLED": '"false"'},
     ),
     Feature(
         name="rate_limit_redis",
         summary="Rate-limit counters in Redis, shared by every worker and replica",
         when=lambda a: a["rate_limit"] == "redis",
         example={"redis": True, "rate_limit": "redis"},
-        files=("tests/test_integrations/test_rate_limit_redis.py",),
+        shared_files=("README.md",),
     ),
     Feature(
         name="metrics",
         summary="Prometheus /metrics: requests and latency by route template, multiprocess-safe",
         when=lambda a: bool(a["metrics"]),
         example={"metrics": True},
-        files=(
-            "app/integrations/metrics.py",
-            "app/integrations/metrics_processes.py",
-            "scripts/start.d/prometheus.sh",
-            "tests/test_integrations/test_metrics.py",
-        ),
+        shared_files=("README.md", "deploy/kubernetes/README.md"),
         dependencies=("prometheus-client>=0.21",),
         integration="app.integrations.metrics",
         after=("rate_limit",),  # its middleware wraps the limiter's, so 429s are counted
         settings_class="app.integrations.metrics:MetricsSettings",
-        settings=(
-            Setting("METRICS_ENABLED", "true", "Expose /metrics and count requests"),
-            Setting(
-                "METRICS_TOKEN",
-                "",
-                "/metrics requires `Authorization: Bearer <token>` when set; production requires "
-                "it (16+ characters: python -c 'import secrets; print(secrets.token_urlsafe(32))')",
-                secret=True,
-                required_in_production=True,
-                production_test_value='"test-metrics-token-" + RUN_ID',
-            ),
-            Setting(
-                "METRICS_PUBLIC",
-                "false",
-                "true: production starts without METRICS_TOKEN; only when nothing outside a "
-                "private network can reach /metrics",
-            ),
-        ),
+        production_test_environment={"METRICS_TOKEN": '"test-metrics-token-" + RUN_ID'},
         # A worker that exits leaves its files in PROMETHEUS_MULTIPROC_DIR; its live gauges go.
         server_hooks={"child_exit": "app.integrations.metrics_processes"},
         compose_environment={
@@ -294,31 +201,15 @@ FEATURES: tuple[Feature, ...] = (
         summary="Sentry error reporting, initialised only when SENTRY_DSN is set; no PII",
         when=lambda a: bool(a["sentry"]),
         example={"sentry": True},
-        files=("app/integrations/sentry.py", "tests/test_integrations/test_sentry.py"),
         dependencies=("sentry-sdk>=2.75,<3",),
         integration="app.integrations.sentry",
         settings_class="app.integrations.sentry:SentrySettings",
-        settings=(
-            Setting("SENTRY_DSN", "", "Sentry project DSN; unset: off", secret=True),
-            Setting(
-                "SENTRY_TRACES_SAMPLE_RATE", "0.0", "Share of requests traced by Sentry (0.0-1.0)"
-            ),
-            Setting(
-                "SENTRY_PROFILES_SAMPLE_RATE", "0.0", "Share of traced requests profiled (0.0-1.0)"
-            ),
-            Setting(
-                "SENTRY_RELEASE",
-                "",
-                "Release name reported to Sentry; defaults to the service version",
-            ),
-        ),
     ),
     Feature(
         name="tracing",
         summary="OpenTelemetry traces (FastAPI, SQLAlchemy, Redis) over OTLP, trace id in logs",
         when=lambda a: bool(a["tracing"]),
         example={"tracing": True},
-        files=("app/integrations/tracing.py", "tests/test_integrations/test_tracing.py"),
         dependencies=(
             "opentelemetry-sdk>=1.30,<2",
             "opentelemetry-exporter-otlp-proto-http>=1.30,<2",
@@ -327,23 +218,13 @@ FEATURES: tuple[Feature, ...] = (
         ),
         integration="app.integrations.tracing",
         settings_class="app.integrations.tracing:TracingSettings",
-        settings=(
-            Setting(
-                "TRACING_ENABLED",
-                "false",
-                "Export traces; the exporter reads the standard OTEL_* variables",
-            ),
-        ),
     ),
     Feature(
         name="tracing_redis",
         summary="Redis commands appear as spans",
         when=lambda a: bool(a["tracing"] and a["redis"]),
         example={"tracing": True, "redis": True},
-        files=(
-            "app/integrations/tracing_redis.py",
-            "tests/test_integrations/test_tracing_redis.py",
-        ),
+        shared_files=("README.md",),
         dependencies=("opentelemetry-instrumentation-redis>=0.51b0",),
         integration="app.integrations.tracing_redis",
         after=("redis", "tracing"),  # instruments the client under tracing's provider
@@ -353,42 +234,12 @@ FEATURES: tuple[Feature, ...] = (
         summary="Taskiq worker on a Redis stream: tasks, an enqueue endpoint, a compose service",
         when=lambda a: a["worker"] != "none",
         example={"redis": True, "worker": "taskiq"},
-        files=(
-            "app/integrations/worker/__init__.py",
-            "app/integrations/worker/__main__.py",
-            "app/integrations/worker/settings.py",
-            "app/integrations/worker/broker.py",
-            "app/integrations/worker/tasks.py",
-            "app/integrations/worker/client.py",
-            "app/integrations/worker/process.py",
-            "app/integrations/worker/request_id.py",
-            "app/api/routes/notifications.py",
-            "app/schemas/notification.py",
-            "scripts/worker.sh",
-            "tests/test_integrations/test_worker.py",
-        ),
+        shared_files=("README.md", "deploy/kubernetes/README.md"),
         # 0.12: the receiver's wait_tasks_timeout, the worker's grace period.
         dependencies=("taskiq>=0.12,<1", "taskiq-redis>=1.0,<2"),
         integration="app.integrations.worker.client",
         after=("redis",),  # its settings extend Redis's, and its broker uses Redis
         settings_class="app.integrations.worker.settings:WorkerSettings",
-        settings=(
-            Setting(
-                "WORKER_QUEUE",
-                "tasks",
-                "Name of the Redis stream the worker reads (prefixed with REDIS_KEY_PREFIX)",
-            ),
-            Setting(
-                "WORKER_CONCURRENCY",
-                "100",
-                "Tasks one worker process runs at once (run more processes to use more cores)",
-            ),
-            Setting(
-                "WORKER_SHUTDOWN_GRACE_SECONDS",
-                "20",
-                "On SIGTERM, how long running tasks may take to finish before they are cancelled",
-            ),
-        ),
         routes=("notifications",),
         compose_processes={"worker": ("scripts/worker.sh",)},
     ),
@@ -399,73 +250,15 @@ FEATURES: tuple[Feature, ...] = (
         "compose",
         when=lambda a: bool(a["email"]),
         example={"email": True},
-        files=(
-            "app/integrations/email/__init__.py",
-            "app/integrations/email/integration.py",
-            "app/integrations/email/settings.py",
-            "app/integrations/email/messages.py",
-            "app/integrations/email/smtp.py",
-            "app/integrations/email/outbox.py",
-            "app/integrations/email/accounts.py",
-            "app/integrations/email/templates/password_reset.txt",
-            "app/integrations/email/templates/password_reset.html",
-            "app/integrations/email/templates/verify_email.txt",
-            "app/integrations/email/templates/verify_email.html",
-            "app/services/one_time_token_service.py",
-            "app/schemas/account_mail.py",
-            "app/api/routes/auth_mail.py",
-            "tests/plugins/smtp_server.py",
-            "tests/test_api/test_account_mail.py",
-        ),
+        shared_files=("README.md",),
         dependencies=("aiosmtplib>=5,<6",),
         dev_dependencies=("aiosmtpd>=1.4,<2",),
         integration="app.integrations.email.integration",
         after=("worker",),  # with the worker, its outbox queues mails on the worker's broker
         settings_class="app.integrations.email.settings:EmailSettings",
-        settings=(
-            Setting(
-                "SMTP_HOST",
-                "localhost",
-                "SMTP relay that sends the service's mail",
-                test_value='"127.0.0.1"',  # the suite's own SMTP server (tests/plugins/)
-            ),
-            Setting("SMTP_PORT", "1025", "Its port (Mailpit: 1025; submission: 587; TLS: 465)"),
-            Setting("SMTP_USERNAME", "", "Login at the relay; unset: no authentication"),
-            Setting("SMTP_PASSWORD", "", "Password at the relay", secret=True),
-            Setting(
-                "SMTP_TLS",
-                "none",
-                "none (a local relay, Mailpit) | starttls (upgrade, port 587) | tls (port 465)",
-            ),
-            Setting("SMTP_TIMEOUT_SECONDS", "10", "Connect and command timeout per attempt"),
-            Setting("EMAIL_FROM", "noreply@example.com", "Sender address of every mail"),
-            Setting(
-                "EMAIL_LINK_BASE_URL",
-                "http://localhost:8000",
-                "Frontend URL mails link to (<base>/reset-password?token=..., "
-                "<base>/verify-email?token=...); production requires it, https unless localhost",
-                required_in_production=True,
-                production_test_value='"https://app.example.com"',
-            ),
-            Setting("EMAIL_SEND_ATTEMPTS", "3", "Tries per mail before it is given up (logged)"),
-            Setting(
-                "EMAIL_RETRY_DELAY_SECONDS",
-                "2",
-                "Wait after a failed try, doubled each time",
-                test_value='"0"',
-            ),
-            Setting("PASSWORD_RESET_TOKEN_EXPIRE_MINUTES", "30", "Lifetime of a mailed reset link"),
-            Setting(
-                "EMAIL_VERIFICATION_TOKEN_EXPIRE_HOURS",
-                "48",
-                "Lifetime of a mailed verification link",
-            ),
-            Setting(
-                "EMAIL_VERIFICATION_REQUIRED",
-                "false",
-                "true: logins are refused (403) until the address is verified",
-            ),
-        ),
+        # SMTP_HOST: the suite's own SMTP server (tests/plugins/smtp_server.py).
+        test_environment={"SMTP_HOST": '"127.0.0.1"', "EMAIL_RETRY_DELAY_SECONDS": '"0"'},
+        production_test_environment={"EMAIL_LINK_BASE_URL": '"https://app.example.com"'},
         routes=("auth_mail",),
         test_plugins=("tests.plugins.smtp_server",),
         compose_services={
@@ -486,7 +279,6 @@ FEATURES: tuple[Feature, ...] = (
         summary="Mail sent by the worker: its `send_mail` task (app/integrations/email/tasks.py)",
         when=lambda a: bool(a["email"]) and a["worker"] != "none",
         example={"email": True, "redis": True, "worker": "taskiq"},
-        files=("app/integrations/email/tasks.py",),
     ),
     Feature(
         name="ci_github",
@@ -494,11 +286,7 @@ FEATURES: tuple[Feature, ...] = (
         "by zizmor, and grouped Dependabot updates with a cooldown",
         when=lambda a: a["ci"] == "github",
         example={"ci": "github"},
-        files=(
-            ".github/workflows/ci.yml",
-            ".github/workflows/template-update.yml",
-            ".github/dependabot.yml",
-        ),
+        shared_files=("README.md",),
         dev_dependencies=("zizmor>=1.32",),
     ),
     Feature(
@@ -507,7 +295,6 @@ FEATURES: tuple[Feature, ...] = (
         "grouped Renovate updates with a minimum release age",
         when=lambda a: a["ci"] == "gitlab",
         example={"ci": "gitlab"},
-        files=(".gitlab-ci.yml", "renovate.json"),
     ),
     Feature(
         name="template_updates",
@@ -515,7 +302,7 @@ FEATURES: tuple[Feature, ...] = (
         "merge request by the CI's scheduled job",
         when=lambda a: a["ci"] != "none",
         example={"ci": "github"},
-        files=("scripts/template_update.py",),
+        shared_files=("README.md",),
     ),
     Feature(
         name="kubernetes",
@@ -523,21 +310,6 @@ FEATURES: tuple[Feature, ...] = (
         "HPA, PodDisruptionBudget, ConfigMap, a migration Job, Secret references",
         when=lambda a: a["deploy"] == "kubernetes",
         example={"deploy": "kubernetes"},
-        files=tuple(
-            f"deploy/kubernetes/{name}"
-            for name in (
-                "README.md",
-                "kustomization.yaml",
-                "configmap.yaml",
-                "deployment.yaml",
-                "service.yaml",
-                "hpa.yaml",
-                "pdb.yaml",
-                "secret.example.yaml",
-                "migrate/kustomization.yaml",
-                "migrate/job.yaml",
-            )
-        ),
         kubernetes_manifests=(
             "configmap.yaml",
             "deployment.yaml",
@@ -552,17 +324,13 @@ FEATURES: tuple[Feature, ...] = (
         "Secret (deploy/kubernetes/monitoring/, its own kustomization)",
         when=lambda a: a["deploy"] == "kubernetes" and bool(a["metrics"]),
         example={"deploy": "kubernetes", "metrics": True},
-        files=(
-            "deploy/kubernetes/monitoring/kustomization.yaml",
-            "deploy/kubernetes/monitoring/podmonitor.yaml",
-        ),
+        shared_files=("deploy/kubernetes/kustomization.yaml",),
     ),
     Feature(
         name="kubernetes_worker",
         summary="The taskiq worker as a Kubernetes Deployment (deploy/kubernetes/worker.yaml)",
         when=lambda a: a["deploy"] == "kubernetes" and a["worker"] != "none",
         example={"deploy": "kubernetes", "redis": True, "worker": "taskiq"},
-        files=("deploy/kubernetes/worker.yaml",),
         kubernetes_manifests=("worker.yaml",),
     ),
 )
@@ -618,10 +386,14 @@ def _modules_named(feature: Feature) -> list[str]:
 
 
 def check_table(features: tuple[Feature, ...] = FEATURES) -> None:
-    """Refuse a table whose declarations contradict each other (run on every render)."""
+    """Refuse a table whose declarations contradict each other or the template's files (run on
+    every render)."""
     names = [feature.name for feature in features]
     problems = [f"{name} is declared twice" for name in sorted(set(names)) if names.count(name) > 1]
-    owners: dict[str, str] = {}
+    problems += [
+        f"template/ names files after {name}, no such feature"
+        for name in sorted(set(feature_files()) - set(names))
+    ]
     settings: dict[str, str] = {}
     for feature in features:
         problems += [
@@ -629,10 +401,6 @@ def check_table(features: tuple[Feature, ...] = FEATURES) -> None:
             for dep in feature.after
             if dep not in names
         ]
-        for path in feature.files:
-            if path in owners:
-                problems.append(f"{path} is owned by {owners[path]} and {feature.name}")
-            owners[path] = feature.name
         for setting in feature.settings:
             if setting.name in settings:
                 problems.append(f"{setting.name} is declared by {settings[setting.name]} too")
@@ -640,8 +408,17 @@ def check_table(features: tuple[Feature, ...] = FEATURES) -> None:
         for module in _modules_named(feature):
             if not set(module_files(module)) & set(feature.files):
                 problems.append(f"{feature.name} names {module} but does not own its file")
-        if feature.settings and not feature.settings_class:
-            problems.append(f"{feature.name} declares settings but no settings_class")
+        own = {setting.name for setting in feature.settings}
+        for name in (*feature.test_environment, *feature.production_test_environment):
+            if name not in own:
+                problems.append(
+                    f"{feature.name} gives {name} a test value, not one of its settings"
+                )
+        problems += [
+            f"{feature.name} lists {path} among its shared files, but owns it"
+            for path in feature.shared_files
+            if path in feature.files
+        ]
     try:
         wiring_order(features)
     except ValueError as circle:

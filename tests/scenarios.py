@@ -1,9 +1,10 @@
 """Named answer sets, and what each option must add to a render (and nothing else may).
 
 Everything here is read from the feature table (extensions/features.py) and copier.yml: each
-feature's `example` answers make a scenario of their own, its `files` and `dependencies` are
-what a render must contain exactly when it is on. tests/options/test_features.py checks the table
-against the template's files; tests/options/test_matrix.py checks renders against the table.
+feature's `example` answers make a scenario of their own, its `files` (derived from the
+conditional names of template/, extensions/sources.py) and `dependencies` are what a render must
+contain exactly when it is on. tests/options/test_features.py checks the derivation;
+tests/options/test_matrix.py checks renders against the table.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import yaml
 
 from extensions.features import FEATURES, all_on, enabled_features
+from extensions.sources import conditional_files, rendered_path, template_files
 from tests.helpers import TEMPLATE_ROOT
 
 QUESTIONS: dict[str, Any] = {
@@ -107,32 +109,12 @@ def options_on(answers: dict[str, Any]) -> set[str]:
 # --------------------------------------------------------------------------- the template's files
 
 
-def rendered_path(template_path: str) -> str:
-    """Where a file of template/ lands in a render whose conditions all hold."""
-    path = re.sub(r"\{%-?\s*if\b.*?%\}(.*?)\{%-?\s*endif\s*-?%\}", r"\1", template_path)
-    path = path.replace("{{_copier_conf.answers_file}}", ".copier-answers.yml")
-    return path.removesuffix(".jinja")
-
-
-def template_files() -> list[str]:
-    """Every file of template/ copier renders, relative to template/."""
-    root = TEMPLATE_ROOT / "template"
-    return sorted(
-        str(path.relative_to(root))
-        for path in root.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
-    )
-
-
 # Files every render has, and files that exist only under a condition (rendered path -> the
 # template paths that can produce it).
 CORE_FILES: frozenset[str] = frozenset(
     rendered_path(path) for path in template_files() if "{%" not in path
 )
-CONDITIONAL_FILES: dict[str, list[str]] = {}
-for _path in template_files():
-    if "{%" in _path:
-        CONDITIONAL_FILES.setdefault(rendered_path(_path), []).append(_path)
+CONDITIONAL_FILES: dict[str, tuple[str, ...]] = conditional_files()
 
 
 def expected_files(answers: dict[str, Any]) -> set[str]:

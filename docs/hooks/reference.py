@@ -477,8 +477,7 @@ class ProjectSettings:
 
 
 def project_settings(project: Path, context: ModuleType) -> ProjectSettings:
-    """Parse a render's settings classes, checking each option's class declares exactly the
-    variables its Feature lists (those documented in .env.example and deployments)."""
+    """Parse a render's settings classes: the core's and each enabled option's."""
     core = parse_settings(project / CONFIG_PY)
     core_constants = _module_constants(ast.parse((project / CONFIG_PY).read_text()))
     environments = parse_settings(project / ENVIRONMENTS_PY, frozenset(core), core_constants)
@@ -497,12 +496,6 @@ def project_settings(project: Path, context: ModuleType) -> ProjectSettings:
         path = next(p for p in table.module_files(module) if (project / p).is_file())
         cls = parse_settings(project / path, frozenset(known), core_constants)[name]
         known.add(name)
-        listed = [setting.name for setting in feature.settings]
-        if sorted(cls.fields) != sorted(listed):
-            raise RuntimeError(
-                f"{feature.settings_class} declares {sorted(cls.fields)}, "
-                f"extensions/features.py lists {sorted(listed)}"
-            )
         options.append((feature, cls))
     return ProjectSettings(core["Settings"], rules, options)
 
@@ -516,10 +509,9 @@ def configuration_markdown(project: Path, context: ModuleType) -> str:
     by_environment = settings.rules
     _, docs = parse_dotenv(project / ".env.example")
     test_values = {
-        setting.name: setting.test_value
+        name: value
         for feature, _ in settings.options
-        for setting in feature.settings
-        if setting.test_value is not None
+        for name, value in feature.test_environment.items()
     }
     production_required = set().union(*(c.required_in_production for c in settings.all_classes()))
 

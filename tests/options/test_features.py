@@ -21,6 +21,15 @@ from extensions.features import (
     enabled_features,
     wiring_order,
 )
+from extensions.sources import (
+    TEMPLATE_DIR,
+    Setting,
+    class_settings,
+    feature_tests,
+    owner,
+    rendered_path,
+    template_files,
+)
 from tests.helpers import TEMPLATE_ROOT
 from tests.scenarios import (
     ALL_ON,
@@ -32,7 +41,7 @@ from tests.scenarios import (
     options_on,
 )
 
-FEATURE_CONDITION = re.compile(r"\{%-?\s*if\s+'(\w+)'\s+in\s+features\s*-?%\}")
+FEATURE_CONDITION = re.compile(r"\{%-?\s*if\s+'(\w+)'\s+in\s+features\b.*?%\}")
 
 
 def test_all_off_turns_nothing_on_and_all_on_everything_but_alternatives() -> None:
@@ -59,19 +68,43 @@ def test_every_answer_set_of_the_scenarios_needs_only_declared_questions() -> No
         assert set(answers) <= set(QUESTIONS), name
 
 
-def test_every_conditional_template_path_belongs_to_exactly_one_feature() -> None:
+def test_each_feature_owns_exactly_the_paths_whose_condition_names_it() -> None:
+    """Feature.files is derived from the conditional names (extensions/sources.py); checked here
+    against a reading of the names of its own."""
     owners = {path: f.name for f in FEATURES for path in f.files}
 
-    unowned = sorted(set(CONDITIONAL_FILES) - set(owners))
-    assert unowned == [], "conditional files no feature declares"
-    missing = sorted(set(owners) - set(CONDITIONAL_FILES))
-    assert missing == [], "declared files no conditional template path renders"
-    assert not CORE_FILES & set(owners), "declared files that every render has"
+    assert set(owners) == set(CONDITIONAL_FILES), "every conditional path has one owner"
+    assert not CORE_FILES & set(owners), "owned files that every render has"
     for rendered, template_paths in CONDITIONAL_FILES.items():
         for template_path in template_paths:
             named = FEATURE_CONDITION.findall(template_path)
-            if named:  # the innermost condition on a feature names the file's owner
-                assert named[-1] == owners[rendered], (template_path, owners[rendered])
+            assert named, f"{template_path}: its condition names no feature"
+            # The innermost condition on a feature names the file's owner.
+            assert named[-1] == owners[rendered], (template_path, owners[rendered])
+
+
+def test_a_condition_that_names_no_feature_is_refused() -> None:
+    with pytest.raises(ValueError, match="names no feature"):
+        owner("app/{% if rate_limit_backend == 'redis' %}storage.py{% endif %}")
+    assert (
+        owner("app/{% if 'a' in features %}x{% endif %}/{% if 'b' in features %}y.py{% endif %}")
+        == "b"
+    )
+    assert owner("app/main.py") is None
+
+
+def test_each_shared_file_a_feature_changes_is_listed_in_it() -> None:
+    """A file a feature does not own but whose text tests `'<feature>' in features` is one of
+    its `shared_files`, and each listed file does test it."""
+    mentions: dict[str, set[str]] = {}
+    for template_path in template_files():
+        text = (TEMPLATE_DIR / template_path).read_text(encoding="utf-8", errors="replace")
+        for name in set(feature_tests(text)) - {owner(template_path)}:
+            mentions.setdefault(name, set()).add(rendered_path(template_path))
+
+    assert set(mentions) <= set(BY_NAME), "files test features the table does not declare"
+    for feature in FEATURES:
+        assert sorted(mentions.get(feature.name, ())) == sorted(feature.shared_files), feature.name
 
 
 def test_wiring_order_follows_after_and_then_names() -> None:
@@ -103,12 +136,29 @@ def _with(name: str, **changes: Any) -> tuple[Feature, ...]:
     [
         (_with("cache", after=("kafka",)), "cache: after kafka, no such feature"),
         (_with("redis", after=("cache",)), "`after` runs in a circle"),
-        (_with("cache", files=("app/integrations/redis.py",)), "owned by redis and cache"),
         (_with("cache", integration="app.integrations.kafka"), "names app.integrations.kafka"),
-        (_with("cache", settings_class=None), "cache declares settings but no settings_class"),
+        (
+            _with("cache", test_environment={"REDIS_URL": '"redis://x"'}),
+            "cache gives REDIS_URL a test value, not one of its settings",
+        ),
+        (
+            _with("cache", shared_files=("app/integrations/cache.py",)),
+            "cache lists app/integrations/cache.py among its shared files, but owns it",
+        ),
+        (_with("sentry", settings_class="app.integrations.redis:RedisSettings"), "declared by"),
         ((*FEATURES, FEATURES[0]), "redis is declared twice"),
+        (tuple(f for f in FEATURES if f.name != "sentry"), "names files after sentry, no such"),
     ],
-    ids=["unknown-after", "circle", "file-twice", "module-not-owned", "settings", "name-twice"],
+    ids=[
+        "unknown-after",
+        "circle",
+        "module-not-owned",
+        "test-value",
+        "shared-owned",
+        "setting-twice",
+        "name-twice",
+        "files-unowned",
+    ],
 )
 def test_a_contradictory_table_is_refused(table: tuple[Feature, ...], complaint: str) -> None:
     with pytest.raises(ValueError, match=re.escape(complaint)):
@@ -136,3 +186,61 @@ def test_copier_loads_the_extensions_as_a_package_of_their_own() -> None:
     assert classes.index("WorkerSettings") < classes.index("RedisSettings")
     assert classes.index("CacheSettings") < classes.index("RedisSettings")
     assert len(classes) == len(set(classes))
+
+
+SETTINGS_SOURCE = """
+from pydantic import Field, SecretStr, model_validator
+
+from app.core.config import SERVICE_NAME, Settings, require_in_production
+
+
+class KafkaSettings(Settings):
+    # A comment says why; the description is the variable's documentation.
+    KAFKA_URL: str = Field(
+        default="kafka://localhost", description="Brokers", json_schema_extra={"secret": True}
+    )
+    KAFKA_TOKEN: SecretStr | None = Field(default=None, description="Token")
+    KAFKA_TOPICS: list[str] = Field(default=["a", "b"], description="Topics")
+    KAFKA_PREFIX: str = Field(default=SERVICE_NAME, description="Prefix")
+    KAFKA_TIMEOUT_SECONDS: float = Field(default=10.0, description="Timeout", examples=["10"])
+    KAFKA_ENABLED: bool = Field(default=False, description="On")
+
+    @model_validator(mode="after")
+    def name_kafka_in_production(self) -> "KafkaSettings":
+        require_in_production(self, "KAFKA_URL")
+        return self
+"""
+
+
+def _settings_of(tmp_path: Path, source: str) -> tuple[Setting, ...]:
+    package = tmp_path / "app" / "integrations"
+    package.mkdir(parents=True)
+    (package / "{% if 'kafka' in features %}kafka.py{% endif %}").write_text(source)
+    return class_settings("app.integrations.kafka:KafkaSettings", root=tmp_path)
+
+
+def test_settings_are_read_from_their_fields(tmp_path: Path) -> None:
+    assert _settings_of(tmp_path, SETTINGS_SOURCE) == (
+        Setting(
+            "KAFKA_URL", "kafka://localhost", "Brokers", secret=True, required_in_production=True
+        ),
+        Setting("KAFKA_TOKEN", "", "Token", secret=True),
+        Setting("KAFKA_TOPICS", "a,b", "Topics"),
+        Setting("KAFKA_PREFIX", "{slug}", "Prefix"),
+        Setting("KAFKA_TIMEOUT_SECONDS", "10", "Timeout"),
+        Setting("KAFKA_ENABLED", "false", "On"),
+    )
+
+
+def test_a_setting_without_a_description_is_refused(tmp_path: Path) -> None:
+    source = SETTINGS_SOURCE.replace('description="Token"', "max_length=10")
+    with pytest.raises(ValueError, match=r"KAFKA_TOKEN: no description="):
+        _settings_of(tmp_path, source)
+
+
+def test_every_option_setting_is_described_by_its_field() -> None:
+    """The table's settings are the fields of each settings class, in their order there."""
+    for feature in FEATURES:
+        if feature.settings_class:
+            assert feature.settings, feature.name
+            assert all(setting.doc for setting in feature.settings), feature.name

@@ -13,25 +13,69 @@ SmtpTls = Literal["none", "starttls", "tls"]
 
 
 class EmailSettings(Settings):
-    SMTP_HOST: str = Field(default="localhost", min_length=1, max_length=253)
-    SMTP_PORT: int = Field(default=1025, ge=1, le=65535)
-    SMTP_USERNAME: str | None = Field(default=None, max_length=320)
-    SMTP_PASSWORD: SecretStr | None = Field(default=None, max_length=512)
-    # none: plain SMTP (a local relay, Mailpit); starttls: upgrade after connecting (port 587);
-    # tls: TLS from the first byte (port 465).
-    SMTP_TLS: SmtpTls = "none"
-    SMTP_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0, le=120)
-    EMAIL_FROM: EmailStr = "noreply@example.com"
-    # Where the links in mails point: the page of your frontend that reads `?token=` and posts it
-    # back, as <base>/reset-password?token=... and <base>/verify-email?token=...
-    EMAIL_LINK_BASE_URL: str = Field(default="http://localhost:8000", max_length=2000)
-    # Tries per mail before it is given up (logged as "mail not sent"); waits double each time.
-    EMAIL_SEND_ATTEMPTS: int = Field(default=3, ge=1, le=10)
-    EMAIL_RETRY_DELAY_SECONDS: float = Field(default=2.0, ge=0, le=300)
-    PASSWORD_RESET_TOKEN_EXPIRE_MINUTES: int = Field(default=30, ge=1, le=24 * 60)
-    EMAIL_VERIFICATION_TOKEN_EXPIRE_HOURS: int = Field(default=48, ge=1, le=30 * 24)
-    # Refuse logins (403) until the user's address is verified.
-    EMAIL_VERIFICATION_REQUIRED: bool = False
+    SMTP_HOST: str = Field(
+        default="localhost",
+        min_length=1,
+        max_length=253,
+        description="SMTP relay that sends the service's mail",
+    )
+    SMTP_PORT: int = Field(
+        default=1025,
+        ge=1,
+        le=65535,
+        description="Its port (Mailpit: 1025; submission: 587; TLS: 465)",
+    )
+    SMTP_USERNAME: str | None = Field(
+        default=None,
+        max_length=320,
+        description="Login at the relay; unset: no authentication",
+    )
+    SMTP_PASSWORD: SecretStr | None = Field(
+        default=None, max_length=512, description="Password at the relay"
+    )
+    # starttls upgrades after connecting; tls speaks TLS from the first byte.
+    SMTP_TLS: SmtpTls = Field(
+        default="none",
+        description="none (a local relay, Mailpit) | starttls (upgrade, port 587) | tls (port 465)",
+    )
+    SMTP_TIMEOUT_SECONDS: float = Field(
+        default=10.0,
+        gt=0,
+        le=120,
+        description="Connect and command timeout per attempt",
+        examples=["10"],
+    )
+    EMAIL_FROM: EmailStr = Field(
+        default="noreply@example.com", description="Sender address of every mail"
+    )
+    # The page of your frontend that reads `?token=` and posts it back.
+    EMAIL_LINK_BASE_URL: str = Field(
+        default="http://localhost:8000",
+        max_length=2000,
+        description="Frontend URL mails link to (<base>/reset-password?token=..., "
+        "<base>/verify-email?token=...); production requires it, https unless localhost",
+    )
+    # A mail given up is logged as "mail not sent".
+    EMAIL_SEND_ATTEMPTS: int = Field(
+        default=3, ge=1, le=10, description="Tries per mail before it is given up (logged)"
+    )
+    EMAIL_RETRY_DELAY_SECONDS: float = Field(
+        default=2.0,
+        ge=0,
+        le=300,
+        description="Wait after a failed try, doubled each time",
+        examples=["2"],
+    )
+    PASSWORD_RESET_TOKEN_EXPIRE_MINUTES: int = Field(
+        default=30, ge=1, le=24 * 60, description="Lifetime of a mailed reset link"
+    )
+    EMAIL_VERIFICATION_TOKEN_EXPIRE_HOURS: int = Field(
+        default=48, ge=1, le=30 * 24, description="Lifetime of a mailed verification link"
+    )
+    EMAIL_VERIFICATION_REQUIRED: bool = Field(
+        default=False,
+        description="true: logins are refused (403) until the address is verified",
+    )
 
     @model_validator(mode="after")
     def check_links(self) -> Self:
