@@ -33,6 +33,10 @@ class EmailSettings(Settings):
     # Refuse logins (403) until the user's address is verified.
     EMAIL_VERIFICATION_REQUIRED: bool = False
 
+    @property
+    def logins_require_verified_email(self) -> bool:
+        return self.EMAIL_VERIFICATION_REQUIRED
+
     @model_validator(mode="after")
     def check_links(self) -> Self:
         link = urlsplit(self.EMAIL_LINK_BASE_URL)
