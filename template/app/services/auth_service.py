@@ -157,6 +157,5 @@ def auth_service_for(
         reader,
         hasher,
         settings,
-        # The `email` option's setting; a service without the option has no verification.
-        require_verified_email=bool(getattr(settings, "EMAIL_VERIFICATION_REQUIRED", False)),
+        require_verified_email=settings.logins_require_verified_email,
     )

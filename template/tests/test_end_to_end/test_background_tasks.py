@@ -9,7 +9,7 @@ import logging
 from httpx import AsyncClient
 
 from app.core.logging import build_handler
-from app.services.notification_service import mask_address
+from app.core.masking import mask_address
 from tests.support import user_payload
 
 

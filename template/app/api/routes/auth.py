@@ -10,7 +10,7 @@ from app.api.responses import UNAUTHORIZED, credentials_error, error, no_store
 from app.schemas.token import LoginRequest, OAuth2PasswordForm, RefreshRequest, Token
 from app.schemas.user import UserCreate, UserRead
 from app.services.auth_service import AuthService, EmailNotVerifiedError
-from app.services.notification_service import send_welcome
+from app.services.notification_service import log_welcome
 from app.services.refresh_token_service import RefreshTokenError
 from app.services.user_service import UserAlreadyExistsError
 
@@ -44,7 +44,7 @@ async def register(
     except UserAlreadyExistsError as exc:
         raise HTTPException(status_code=status.HTTP_409_CONFLICT, detail=str(exc)) from exc
     # Runs after the response is sent, hence after the user row is committed.
-    background_tasks.add_task(send_welcome, user.email, user.username)
+    background_tasks.add_task(log_welcome, user.email, user.username)
     return UserRead.model_validate(user)
 
 

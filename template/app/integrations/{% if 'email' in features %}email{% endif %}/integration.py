@@ -1,5 +1,6 @@
-"""The API side of e-mail: `install` gives the app its outbox (app.state.mail_outbox) for as
-long as it runs, and closes it at shutdown."""
+"""The API side of e-mail: `install` gives the app its account mailer (app.state.account_mailer,
+the services' `AccountMailer`) and the outbox behind it for as long as it runs, and closes the
+outbox at shutdown."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import FastAPI
 
 from app.core.hooks import LifespanHook
+from app.integrations.email.account_mails import OutboxAccountMailer
 from app.integrations.email.outbox import MailOutbox
 from app.integrations.email.settings import EmailSettings
 
@@ -23,7 +25,7 @@ def install(app: FastAPI, settings: EmailSettings) -> LifespanHook:
 @asynccontextmanager
 async def open_outbox(app: FastAPI, settings: EmailSettings) -> AsyncIterator[None]:
     outbox = MailOutbox(settings)
-    app.state.mail_outbox = outbox
+    app.state.account_mailer = OutboxAccountMailer(outbox, settings)
     try:
         yield
     finally:

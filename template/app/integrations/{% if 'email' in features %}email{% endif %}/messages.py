@@ -1,4 +1,4 @@
-"""Mails: a plain-text and an HTML body from the files in templates/, and the parts a queue can
+"""A mail: a plain-text and an HTML body from the files in templates/, and the parts a queue can
 carry (plain strings)."""
 
 from __future__ import annotations
@@ -8,8 +8,6 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
-
-from app.integrations.email.settings import EmailSettings
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -39,32 +37,4 @@ def render_mail(kind: str, *, to: str, subject: str, values: dict[str, str]) -> 
         text=_template(f"{kind}.txt").substitute(values),
         html=_template(f"{kind}.html").substitute(escaped),
         kind=kind,
-    )
-
-
-def password_reset_mail(settings: EmailSettings, *, to: str, username: str, token: str) -> Mail:
-    return render_mail(
-        "password_reset",
-        to=to,
-        subject=f"Reset your {settings.PROJECT_NAME} password",
-        values={
-            "username": username,
-            "link": settings.link("reset-password", token),
-            "minutes": str(settings.PASSWORD_RESET_TOKEN_EXPIRE_MINUTES),
-            "service": settings.PROJECT_NAME,
-        },
-    )
-
-
-def verification_mail(settings: EmailSettings, *, to: str, username: str, token: str) -> Mail:
-    return render_mail(
-        "verify_email",
-        to=to,
-        subject=f"Confirm your e-mail address for {settings.PROJECT_NAME}",
-        values={
-            "username": username,
-            "link": settings.link("verify-email", token),
-            "hours": str(settings.EMAIL_VERIFICATION_TOKEN_EXPIRE_HOURS),
-            "service": settings.PROJECT_NAME,
-        },
     )

@@ -77,6 +77,10 @@ class EmailSettings(Settings):
         description="true: logins are refused (403) until the address is verified",
     )
 
+    @property
+    def logins_require_verified_email(self) -> bool:
+        return self.EMAIL_VERIFICATION_REQUIRED
+
     @model_validator(mode="after")
     def check_links(self) -> Self:
         link = urlsplit(self.EMAIL_LINK_BASE_URL)

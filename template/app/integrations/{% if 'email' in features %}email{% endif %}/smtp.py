@@ -8,9 +8,9 @@ from email.message import EmailMessage
 
 import aiosmtplib
 
+from app.core.masking import mask_address
 from app.integrations.email.messages import Mail
 from app.integrations.email.settings import EmailSettings
-from app.services.notification_service import mask_address
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ async def send_once(mail: Mail, settings: EmailSettings) -> None:
     )
 
 
-async def deliver(mail: Mail, settings: EmailSettings) -> bool:
+async def send_with_retries(mail: Mail, settings: EmailSettings) -> bool:
     """Send `mail`, trying EMAIL_SEND_ATTEMPTS times with doubling waits; whether it went.
 
     Never raises for an SMTP failure: the mail was asked for by a request long answered, so the
