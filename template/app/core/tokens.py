@@ -1,5 +1,5 @@
-"""Access tokens (PyJWT, HS256 pinned) with a verifier that remembers the tokens it accepted,
-and opaque tokens (refresh, password reset, verification) with the digest stored of them."""
+"""Access tokens (PyJWT, HS256 pinned) and a verifier that remembers the tokens it
+accepted; opaque tokens (refresh, password reset, verification) stored as their digest."""
 
 from __future__ import annotations
 
