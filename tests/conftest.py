@@ -190,6 +190,14 @@ def work_unit(nodeid: str) -> str:
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     from xdist.scheduler import LoadScopeScheduling
 
+    # The hook below overrides how xdist splits work; if xdist stops calling it, every test would
+    # become a unit of its own and shared renders would be made once per worker: say so loudly.
+    if not callable(getattr(LoadScopeScheduling, "_split_scope", None)):
+        raise pytest.UsageError(
+            "this pytest-xdist no longer has LoadScopeScheduling._split_scope: "
+            "update work_unit scheduling in tests/conftest.py"
+        )
+
     class SharedWorkScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             return work_unit(nodeid)
