@@ -96,14 +96,10 @@ DEEP_SCENARIOS = [
 OTHER_PYTHONS = ["3.12", "3.13"]
 
 
-@pytest.fixture(
-    scope="session", params=DEEP_SCENARIOS, ids=[f"{name}-py{v}" for name, v in DEEP_SCENARIOS]
-)
-def installed_project(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+def _installed(
+    tmp_path_factory: pytest.TempPathFactory, name: str, version: str
 ) -> RenderedProject:
-    """A scenario rendered for one Python version, with its own environment synced by uv."""
-    name, version = request.param
+    """Scenario `name` rendered for Python `version`, with its own environment synced by uv."""
     if find_python(version) is None:
         if version == DEFAULT_PYTHON:
             pytest.fail(f"Python {version} (the template's default) is not installed")
@@ -115,18 +111,23 @@ def installed_project(
 
 
 @pytest.fixture(
+    scope="session", params=DEEP_SCENARIOS, ids=[f"{name}-py{v}" for name, v in DEEP_SCENARIOS]
+)
+def installed_project(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> RenderedProject:
+    name, version = request.param
+    return _installed(tmp_path_factory, name, version)
+
+
+@pytest.fixture(
     scope="session", params=OTHER_PYTHONS, ids=[f"default-py{v}" for v in OTHER_PYTHONS]
 )
 def other_python_project(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> RenderedProject:
-    """The default answers rendered for another supported Python, synced by uv."""
-    version: str = request.param
-    if find_python(version) is None:
-        pytest.skip(f"Python {version} is not installed on this machine")
-    project = render(tmp_path_factory.mktemp(f"default-py{version}"), {"python_version": version})
-    project.sync()
-    return project
+    """The default answers on another supported Python."""
+    return _installed(tmp_path_factory, "default", request.param)
 
 
 SERVICES_NEEDED = {

@@ -16,7 +16,11 @@ from app.db.reads import RowReader
 from app.models.user import User
 from app.schemas.token import Token
 from app.schemas.user import UserCreate
-from app.services.refresh_token_service import IssuedRefreshToken, RefreshTokenService
+from app.services.refresh_token_service import (
+    IssuedRefreshToken,
+    RefreshTokenService,
+    refresh_token_service_for,
+)
 from app.services.user_service import UserService
 
 _CREDENTIALS = select(User.id, User.hashed_password, User.is_active, User.email_verified_at)
@@ -148,12 +152,9 @@ def auth_service_for(
     session: AsyncSession, reader: RowReader, hasher: PasswordHasher, settings: Settings
 ) -> AuthService:
     """The AuthService of one unit of work, its collaborators on the same session."""
-    refresh_tokens = RefreshTokenService(
-        session, lifetime=timedelta(days=settings.REFRESH_TOKEN_EXPIRE_DAYS)
-    )
     return AuthService(
         UserService(session),
-        refresh_tokens,
+        refresh_token_service_for(session, settings),
         reader,
         hasher,
         settings,

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.config import Settings
 from app.core.tokens import new_opaque_token, opaque_token_digest
 from app.db.base import utc_now
 from app.models.refresh_token import RefreshToken
@@ -151,3 +152,8 @@ class RefreshTokenService:
             .values(revoked_at=now)
             .execution_options(synchronize_session=False)
         )
+
+
+def refresh_token_service_for(session: AsyncSession, settings: Settings) -> RefreshTokenService:
+    """The RefreshTokenService of one unit of work, its tokens living as the settings say."""
+    return RefreshTokenService(session, lifetime=timedelta(days=settings.REFRESH_TOKEN_EXPIRE_DAYS))
