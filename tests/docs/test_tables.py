@@ -1,9 +1,10 @@
 """The docs' tables match their sources: README's question table and the options page against
-copier.yml, the operations page against the compose file, and the configuration page against the
-settings classes at runtime."""
+copier.yml, the operations page against the compose file, the configuration page against the
+settings classes at runtime, and the login's path against the generated test that traces it."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -134,3 +135,22 @@ def test_configuration_page_matches_the_settings_classes_at_runtime(
     assert {name for name in every_field if f"<code>{name}</code>" not in rows} == set()
     assert page_required == set(runtime["required"])
     assert {"SECRET_KEY", "DATABASE_URL", "ALLOWED_ORIGINS", "REDIS_URL"} <= page_required
+
+
+def _login_path_of_the_generated_test() -> set[str]:
+    source = TEMPLATE_ROOT / "template" / "tests" / "test_end_to_end" / "test_login_path.py"
+    for node in ast.parse(source.read_text()).body:
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "LOGIN_PATH":
+            call = node.value
+            assert isinstance(call, ast.Call)
+            return set(ast.literal_eval(call.args[0]))
+    raise AssertionError(f"no LOGIN_PATH in {source}")
+
+
+def test_the_login_path_page_lists_the_modules_the_generated_test_traces() -> None:
+    page = (TEMPLATE_ROOT / "docs" / "generated-service.md").read_text()
+    section = page.split("## The path of a login")[1].split("\n## ")[0]
+    listed = re.findall(r"^\| \d+ \| `([\w/.]+)` \|", section, re.MULTILINE)
+
+    assert len(listed) == len(set(listed)) <= 8
+    assert set(listed) == _login_path_of_the_generated_test()

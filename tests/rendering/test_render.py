@@ -108,7 +108,6 @@ ACCOUNT_FILES = [
     "tests/test_bootstrap/test_first_superuser.py",
     "app/api/responses.py",
     "app/models/refresh_token.py",
-    "app/services/refresh_token_service.py",
     "alembic/template_versions/0004_create_refresh_tokens.py",
     "tests/test_api/test_sessions.py",
     "tests/test_api/test_account.py",

@@ -14,7 +14,7 @@ class RefreshToken(Base):
 
     A login starts a family; each refresh spends its token (`used_at`) and adds the next one to
     the family. A spent token presented again means two parties hold the family, so the whole
-    family is revoked (`revoked_at`). Rows go when they expire (see RefreshTokenService).
+    family is revoked (`revoked_at`). Rows go when they expire (see AuthService).
     """
 
     __tablename__ = "refresh_tokens"

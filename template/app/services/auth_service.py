@@ -1,26 +1,34 @@
-"""Registration, credential checks, token pairs and password changes: the business rules of
-authentication."""
+"""Authentication: who the caller is (registration, credential checks, passwords) and the login
+sessions that follow (token pairs, rotated refresh tokens, revocation).
+
+Every login starts a session: a family of refresh tokens. A refresh spends the token presented
+and issues the next one of its family; each token works once. A spent token presented again
+means it was copied (the client and a thief both hold the family), so the whole family is
+revoked and both must log in again (reuse detection, OAuth 2.0 Security BCP 4.14.2). Sessions
+live in the database: no Redis is needed, and a revoked session is refused by every replica at
+once.
+
+Knows nothing of HTTP.
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import ColumnElement, Select, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.password_hashing import PasswordHasher
-from app.core.tokens import create_access_token
+from app.core.tokens import create_access_token, new_opaque_token, opaque_token_digest
+from app.db.base import utc_now
 from app.db.reads import RowReader
+from app.models.refresh_token import RefreshToken
 from app.models.user import User
 from app.schemas.token import Token
 from app.schemas.user import UserCreate
-from app.services.refresh_token_service import (
-    IssuedRefreshToken,
-    RefreshTokenService,
-    refresh_token_service_for,
-)
 from app.services.user_service import UserService
 
 _CREDENTIALS = select(User.id, User.hashed_password, User.is_active, User.email_verified_at)
@@ -51,29 +59,46 @@ class IncorrectPasswordError(Exception):
         super().__init__("The current password is incorrect")
 
 
+class RefreshTokenError(Exception):
+    """The token cannot be used: unknown, expired, revoked, spent, or its user is inactive.
+    The reason stays in the log; every case is the same 401 to the client."""
+
+
+class RefreshTokenReuseError(RefreshTokenError):
+    """A spent token came back: its family is revoked (and that revocation committed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _IssuedRefreshToken:
+    token: str
+    user_id: uuid.UUID
+    family_id: uuid.UUID
+
+
 class AuthService:
     def __init__(
         self,
-        users: UserService,
-        refresh_tokens: RefreshTokenService,
+        session: AsyncSession,
         reader: RowReader,
         hasher: PasswordHasher,
         settings: Settings,
         *,
         require_verified_email: bool = False,
     ) -> None:
-        self._require_verified_email = require_verified_email
-        self._users = users
-        self._refresh_tokens = refresh_tokens
+        self._session = session
         self._reader = reader
         self._hasher = hasher
         self._settings = settings
+        self._require_verified_email = require_verified_email
+        self._access_lifetime = timedelta(minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES)
+        self._refresh_lifetime = timedelta(days=settings.REFRESH_TOKEN_EXPIRE_DAYS)
 
     async def register(self, data: UserCreate) -> User:
+        users = UserService(self._session)
         # Check first so a duplicate does not cost an Argon2 hash.
-        await self._users.ensure_available(email=data.email, username=data.username)
+        await users.ensure_available(email=data.email, username=data.username)
         hashed_password = await self._hasher.hash(data.password)
-        return await self._users.create(
+        return await users.create(
             email=data.email, username=data.username, hashed_password=hashed_password
         )
 
@@ -95,23 +120,35 @@ class AuthService:
         if self._require_verified_email and found["email_verified_at"] is None:
             raise EmailNotVerifiedError
         if upgraded_hash is not None:
-            await self._users.set_password_hash(found["id"], upgraded_hash)
+            await self._store_password_hash(found["id"], upgraded_hash)
         user_id: uuid.UUID = found["id"]
         return user_id
 
     async def start_session(self, user_id: uuid.UUID) -> Token:
         """A login: a new refresh token family and the first pair of tokens."""
-        return self._pair(await self._refresh_tokens.start_family(user_id))
+        return self._pair(await self._issue(user_id, uuid.uuid4(), utc_now()))
 
     async def refresh(self, refresh_token: str) -> Token:
-        """The next pair of the session; raises RefreshTokenError (a 401)."""
-        return self._pair(await self._refresh_tokens.rotate(refresh_token))
+        """Spend `refresh_token` for the next pair of its session; raises RefreshTokenError."""
+        return self._pair(await self._rotate(refresh_token))
 
     async def logout(self, refresh_token: str) -> None:
-        await self._refresh_tokens.revoke_family_of(refresh_token)
+        """End the session `refresh_token` belongs to; nothing happens for an unknown token
+        (a logout must not tell which tokens exist, RFC 7009 section 2.2)."""
+        family_id = await self._session.scalar(
+            select(RefreshToken.family_id).where(
+                RefreshToken.token_hash == opaque_token_digest(refresh_token)
+            )
+        )
+        if family_id is not None:
+            await self._revoke(RefreshToken.family_id == family_id, utc_now())
 
-    async def logout_everywhere(self, user_id: uuid.UUID) -> None:
-        await self._refresh_tokens.revoke_all(user_id)
+    async def end_sessions(self, user_id: uuid.UUID, *, keep: uuid.UUID | None = None) -> None:
+        """End every login session of the user but `keep` (a session id) if given."""
+        condition = RefreshToken.user_id == user_id
+        if keep is not None:
+            condition &= RefreshToken.family_id != keep
+        await self._revoke(condition, utc_now())
 
     async def change_password(
         self,
@@ -121,7 +158,7 @@ class AuthService:
         new_password: str,
         session_id: uuid.UUID | None,
     ) -> None:
-        """Replace the password and end every other login session; the caller's own session
+        """Replace the password once the current one is proven; the caller's own session
         (`session_id`, from its access token) stays logged in."""
         stored = await self._reader.first(_PASSWORD_HASH_BY_ID, user_id=user_id)
         if stored is None:
@@ -129,32 +166,122 @@ class AuthService:
         valid, _ = await self._hasher.verify(current_password, stored["hashed_password"])
         if not valid:
             raise IncorrectPasswordError
-        await self._users.set_password_hash(user_id, await self._hasher.hash(new_password))
-        await self._refresh_tokens.revoke_all(user_id, keep_family=session_id)
+        await self.set_password(user_id, new_password, keep_session=session_id)
 
-    def _pair(self, refresh: IssuedRefreshToken) -> Token:
-        expires_in = timedelta(minutes=self._settings.ACCESS_TOKEN_EXPIRE_MINUTES)
+    async def set_password(
+        self, user_id: uuid.UUID, new_password: str, *, keep_session: uuid.UUID | None = None
+    ) -> None:
+        """A new password ends every other session: whoever held the old one is logged out."""
+        await self._store_password_hash(user_id, await self._hasher.hash(new_password))
+        await self.end_sessions(user_id, keep=keep_session)
+
+    async def _store_password_hash(self, user_id: uuid.UUID, hashed_password: str) -> None:
+        await self._session.execute(
+            update(User).where(User.id == user_id).values(hashed_password=hashed_password)
+        )
+
+    def _pair(self, refresh: _IssuedRefreshToken) -> Token:
         access = create_access_token(
             str(refresh.user_id),
             secret_key=self._settings.SECRET_KEY.get_secret_value(),
-            expires_in=expires_in,
+            expires_in=self._access_lifetime,
             session_id=str(refresh.family_id),
         )
         return Token(
             access_token=access.token,
-            expires_in=int(expires_in.total_seconds()),
+            expires_in=int(self._access_lifetime.total_seconds()),
             refresh_token=refresh.token,
-            refresh_expires_in=int(refresh.expires_in.total_seconds()),
+            refresh_expires_in=int(self._refresh_lifetime.total_seconds()),
+        )
+
+    async def _rotate(self, token: str) -> _IssuedRefreshToken:
+        now = utc_now()
+        found = (
+            await self._session.execute(
+                select(
+                    RefreshToken.id,
+                    RefreshToken.user_id,
+                    RefreshToken.family_id,
+                    RefreshToken.used_at,
+                    RefreshToken.revoked_at,
+                    (RefreshToken.expires_at > now).label("live"),
+                    User.is_active,
+                )
+                .join(User, User.id == RefreshToken.user_id)
+                .where(RefreshToken.token_hash == opaque_token_digest(token))
+            )
+        ).first()
+        if found is None:
+            raise RefreshTokenError("unknown refresh token")
+        if found.revoked_at is not None:
+            raise RefreshTokenError("refresh token family revoked")
+        if not found.live:
+            raise RefreshTokenError("refresh token expired")
+        if found.used_at is not None:
+            await self._revoke_after_reuse(found.family_id, now)
+        # Compare-and-set: of two refreshes racing with one token, only one spends it (the
+        # row lock makes PostgreSQL re-check the condition); the other is a reuse.
+        spent = await self._session.execute(
+            update(RefreshToken)
+            .where(
+                RefreshToken.id == found.id,
+                RefreshToken.used_at.is_(None),
+                RefreshToken.revoked_at.is_(None),
+            )
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if spent.rowcount != 1:  # type: ignore[attr-defined]
+            await self._revoke_after_reuse(found.family_id, now)
+        if not found.is_active:
+            raise RefreshTokenError("user is inactive")
+        return await self._issue(found.user_id, found.family_id, now)
+
+    async def _issue(
+        self, user_id: uuid.UUID, family_id: uuid.UUID, now: datetime
+    ) -> _IssuedRefreshToken:
+        # Expired rows are of no use, not even for reuse detection (an expired token is refused
+        # anyway): each issue deletes the user's, so the table holds live sessions only.
+        await self._session.execute(
+            delete(RefreshToken)
+            .where(RefreshToken.user_id == user_id, RefreshToken.expires_at <= now)
+            .execution_options(synchronize_session=False)
+        )
+        token = new_opaque_token()
+        self._session.add(
+            RefreshToken(
+                user_id=user_id,
+                family_id=family_id,
+                token_hash=opaque_token_digest(token),
+                created_at=now,
+                expires_at=now + self._refresh_lifetime,
+            )
+        )
+        await self._session.flush()
+        return _IssuedRefreshToken(token=token, user_id=user_id, family_id=family_id)
+
+    async def _revoke_after_reuse(self, family_id: uuid.UUID, now: datetime) -> None:
+        await self._revoke(RefreshToken.family_id == family_id, now)
+        # Committed here: the request answers 401, and the rollback of a failed request must
+        # not undo the revocation.
+        await self._session.commit()
+        raise RefreshTokenReuseError(f"spent refresh token reused: family {family_id} revoked")
+
+    async def _revoke(self, condition: ColumnElement[bool], now: datetime) -> None:
+        await self._session.execute(
+            update(RefreshToken)
+            .where(condition, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
         )
 
 
 def auth_service_for(
     session: AsyncSession, reader: RowReader, hasher: PasswordHasher, settings: Settings
 ) -> AuthService:
-    """The AuthService of one unit of work, its collaborators on the same session."""
+    """The AuthService of one unit of work, as the settings configure it."""
     return AuthService(
-        UserService(session),
-        refresh_token_service_for(session, settings),
+        session,
         reader,
         hasher,
         settings,

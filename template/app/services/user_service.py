@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,11 +46,6 @@ class UserService:
         if user is None:
             raise UserNotFoundError(user_id)
         return user
-
-    async def set_password_hash(self, user_id: uuid.UUID, hashed_password: str) -> None:
-        await self._session.execute(
-            update(User).where(User.id == user_id).values(hashed_password=hashed_password)
-        )
 
     async def ensure_available(
         self,

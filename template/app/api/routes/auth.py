@@ -9,9 +9,8 @@ from app.api.deps import AuthServiceDep, CurrentUser
 from app.api.responses import UNAUTHORIZED, credentials_error, error, no_store
 from app.schemas.token import LoginRequest, OAuth2PasswordForm, RefreshRequest, Token
 from app.schemas.user import UserCreate, UserRead
-from app.services.auth_service import AuthService, EmailNotVerifiedError
+from app.services.auth_service import AuthService, EmailNotVerifiedError, RefreshTokenError
 from app.services.notification_service import log_welcome
-from app.services.refresh_token_service import RefreshTokenError
 from app.services.user_service import UserAlreadyExistsError
 
 logger = logging.getLogger(__name__)
@@ -94,7 +93,7 @@ async def logout(payload: RefreshRequest, auth: AuthServiceDep) -> None:
     responses=UNAUTHORIZED,
 )
 async def logout_all(user: CurrentUser, auth: AuthServiceDep) -> None:
-    await auth.logout_everywhere(user.id)
+    await auth.end_sessions(user.id)
 
 
 async def _log_in(auth: AuthService, login: str, password: str) -> Token:
