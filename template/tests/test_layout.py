@@ -14,7 +14,9 @@ CROSS_LAYER = {
 }
 
 # Tests of the project as a whole, beside conftest.py.
-PROJECT_TESTS = frozenset({"test_database_prefix.py", "test_layers.py", "test_layout.py"})
+PROJECT_TESTS = frozenset(
+    {"test_database_prefix.py", "test_layers.py", "test_layout.py", "test_template_set_aside.py"}
+)
 
 
 def layers(root: Path) -> set[str]:

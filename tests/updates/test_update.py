@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -212,20 +213,46 @@ def all_off_reference(released: TemplateRepo, tmp_path_factory: pytest.TempPathF
     return copy_project(released, tmp_path_factory.mktemp("all-off") / "project", MINIMAL, "v1.0.0")
 
 
+TEAM_NOTE = "\n# changed by the team\n"
+SET_ASIDE = ".template-set-aside"
+
+
 @pytest.mark.parametrize("toggle", sorted(TOGGLES))
-def test_turning_each_option_on_and_off_adds_and_removes_exactly_its_content(
-    released: TemplateRepo, all_off_reference: Path, tmp_path: Path, toggle: str
+def test_turning_each_option_on_and_off_adds_its_content_and_sets_aside_what_the_team_changed(
+    released: TemplateRepo,
+    all_off_reference: Path,
+    tmp_path: Path,
+    toggle: str,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
+    """On: exactly a fresh render. The team then changes every file the option owns; off: the
+    tree is the all-off render again, plus each changed file set aside (named in the output) with
+    the team's content."""
     change = TOGGLES[toggle]
     project = copy_project(released, tmp_path / "project", MINIMAL, "v1.0.0")
 
     update_project(project, "v1.0.0", change)
     fresh = copy_project(released, tmp_path / "fresh", {**MINIMAL, **change}, "v1.0.0")
     assert_same_tree(project, fresh)
-    commit_all(project, f"turn on {toggle}")
+    owned = sorted(set(tree(project)) - set(tree(all_off_reference)))
+    assert owned, f"{toggle} owns no file"
+    for name in owned:
+        with (project / name).open("a") as edited:
+            edited.write(TEAM_NOTE)
+    commit_all(project, f"turn on {toggle} and change its files")
 
+    capfd.readouterr()
     update_project(project, "v1.0.0", {key: MINIMAL[key] for key in change})
+    printed = capfd.readouterr().err
+
+    set_aside = tree(project / SET_ASIDE)
+    shutil.rmtree(project / SET_ASIDE)
     assert_same_tree(project, all_off_reference)
+    assert sorted(set_aside) == owned
+    for name in owned:
+        assert set_aside[name] == (fresh / name).read_bytes() + TEAM_NOTE.encode(), name
+        assert f"  {name}: removed by this update" in printed, name
+    assert f"removed or moved {len(owned)} file(s) you had changed" in printed
 
 
 def test_all_options_turned_on_then_off_leave_exactly_fresh_renders(
@@ -331,3 +358,126 @@ def test_updating_to_an_unknown_ref_is_refused_and_changes_nothing(
         update_project(project, "v9.9.9")
 
     assert _snapshot(project) == before
+
+
+TEAM_HELPER = """from app.api import pagination
+from app.api.pagination import PageRequestDep
+from app.core.legacy import LEGACY_LIMIT
+
+__all__ = ["LEGACY_LIMIT", "PageRequestDep", "pagination"]
+"""
+
+
+RENAMED_ALIAS_IMPORT = """from fastapi import Depends, Query
+
+from app.core.deprecation import renamed_names"""
+RENAMED_ALIAS = """
+
+if TYPE_CHECKING:
+    PageRequestDep = PageParamsDep
+else:
+    __getattr__ = renamed_names(__name__, {"PageRequestDep": "PageParamsDep"})
+"""
+NOTES = """## Unreleased
+
+## v1.1.0
+
+### Upgrading
+- `app/api/pagination.py` is `app/api/paging.py` now, and `PageRequestDep` is `PageParamsDep`
+  (the old name works until v1.2.0)."""
+
+
+def test_a_release_that_moves_and_deletes_changed_files_carries_and_names_them(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """v1.1.0 moves `app/api/pagination.py` (changed by the template and by the team) to
+    `app/api/paging.py`, renames `PageRequestDep` there (alias kept) and deletes
+    `app/core/legacy.py`, all declared in migrations/releases.yml: the team's change is merged
+    into the new path, its dotted imports follow the move, what cannot follow and each use of
+    the old name are named path:line, and the release's upgrading note is printed and kept."""
+    template = TemplateRepo(tmp_path / "template-repo")
+    (template.path / "template/app/core/legacy.py").write_text("LEGACY_LIMIT = 10\n")
+    template.release("v1.0.0")
+    project = copy_project(template, tmp_path / "project", MINIMAL, "v1.0.0")
+    pagination = project / "app/api/pagination.py"
+    pagination.write_text(
+        pagination.read_text().replace(
+            "MAX_OFFSET = 1_000_000\n", "MAX_OFFSET = 1_000_000\nTEAM_PAGE_SIZE = 25\n"
+        )
+    )
+    (project / "app/services/team_helper.py").write_text(TEAM_HELPER)
+    commit_all(project, "the team's changes")
+
+    git(template.path, "mv", "template/app/api/pagination.py", "template/app/api/paging.py")
+    template.rename_everywhere("app.api.pagination", "app.api.paging")
+    template.edit(
+        "template/app/api/paging.py",
+        lambda text: text.replace("DEFAULT_PAGE_SIZE = 20", "DEFAULT_PAGE_SIZE = 30"),
+    )
+    template.edit(
+        "template/app/api/paging.py",
+        lambda text: (
+            text.replace("PageRequestDep", "PageParamsDep")
+            .replace("from typing import Annotated", "from typing import TYPE_CHECKING, Annotated")
+            .replace("from fastapi import Depends, Query", RENAMED_ALIAS_IMPORT)
+            + RENAMED_ALIAS
+        ),
+    )
+    for route in ("users", "items"):
+        template.edit(
+            f"template/app/api/routes/{route}.py",
+            lambda text: text.replace("PageRequestDep", "PageParamsDep"),
+        )
+    template.edit("CHANGELOG.md", lambda text: text.replace("## Unreleased", NOTES, 1))
+    git(template.path, "rm", "-q", "template/app/core/legacy.py")
+    template.edit(
+        "migrations/releases.yml",
+        lambda text: (
+            text.replace(
+                "\nmoved: []",
+                "\nmoved:\n  - {release: v1.1.0, from: app/api/pagination.py,"
+                " to: app/api/paging.py}",
+            )
+            .replace(
+                "\nremoved: []",
+                "\nremoved:\n  - {release: v1.1.0, path: app/core/legacy.py,"
+                " instead: MAX_PAGE_SIZE}",
+            )
+            .replace(
+                "\nrenamed: []",
+                "\nrenamed:\n  - {release: v1.1.0, module: app.api.paging, old: PageRequestDep,"
+                " new: PageParamsDep, alias_until: v1.2.0}",
+            )
+        ),
+    )
+    template.release("v1.1.0")
+
+    capfd.readouterr()
+    update_project(project, "v1.1.0")
+    printed = capfd.readouterr().err
+
+    assert not pagination.exists()
+    paging = (project / "app/api/paging.py").read_text()
+    assert "DEFAULT_PAGE_SIZE = 30" in paging
+    assert "TEAM_PAGE_SIZE = 25" in paging
+    kept = (project / SET_ASIDE / "app/api/pagination.py").read_text()
+    assert "TEAM_PAGE_SIZE = 25\n" in kept
+    assert not (project / SET_ASIDE / "app/core/legacy.py").exists()  # unchanged: nothing to keep
+    helper = (project / "app/services/team_helper.py").read_text()
+    assert "from app.api.paging import PageRequestDep" in helper
+    assert (
+        "app/api/pagination.py: moved to app/api/paging.py by v1.1.0; your changes carried there"
+        " (merged cleanly)" in printed
+    )
+    assert "Imports of moved modules rewritten in: app/services/team_helper.py" in printed
+    assert "app/services/team_helper.py:1: from app.api import pagination" in printed
+    assert "app/services/team_helper.py:3: from app.core.legacy import LEGACY_LIMIT" in printed
+    assert (
+        "app/services/team_helper.py:2: PageRequestDep is now PageParamsDep (app.api.paging,"
+        " renamed in v1.1.0; alias until v1.2.0)" in printed
+    )
+    assert "- `app/api/pagination.py` is `app/api/paging.py` now" in printed
+    upgrading = (project / "UPGRADING.md").read_text()
+    assert "v1.0.0 → v1.1.0" in upgrading
+    assert "### v1.1.0\n\n- `app/api/pagination.py` is `app/api/paging.py` now" in upgrading
+    assert "copier update: no conflicts." in printed
