@@ -14,7 +14,9 @@ from app.api.docs import DOCS_PATHS, install_docs
 from app.api.health import router as health_router
 from app.api.responses import ERROR_RESPONSES
 from app.api.routes import versioned_router
+from app.bootstrap import service_wiring
 from app.bootstrap.integrations import ENABLED as INTEGRATIONS
+from app.bootstrap.integrations import Integration
 from app.bootstrap.lifespan import lifespan
 from app.bootstrap.settings import AppSettings, get_settings
 from app.core.config import API_V1_PREFIX
@@ -72,7 +74,9 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.MAX_REQUEST_BODY_BYTES)
     hooks: list[LifespanHook] = []
-    for integration in INTEGRATIONS:
+    # The service's own wiring last, so its middleware wraps the integrations'.
+    installs: tuple[Integration, ...] = (*INTEGRATIONS, service_wiring)
+    for integration in installs:
         hook = integration.install(app, settings)
         if hook is not None:
             hooks.append(hook)

@@ -3,8 +3,10 @@ other in a circle. Prints one line per problem and exits 1; silent and 0 when al
 
     python scripts/check_layers.py [project root]
 
-Layers, bottom to top; a module may import its own layer and the ones below. A new package
-under app/ must be placed in LAYERS before anything imports it.
+Layers, bottom to top; a module may import its own layer and the ones below. A package of your
+own under app/ says which layer it sits beside, in its `__init__.py`, with no edit here:
+
+    LAYER = "services"  # app/billing/ sits on the floor of app/services/
 """
 
 from __future__ import annotations
@@ -20,10 +22,51 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("services",),  # business rules
     ("integrations",),  # optional integrations, each with its settings
     ("middleware",),
-    ("api",),  # routes and their dependencies
+    ("api", "tasks"),  # routes and their dependencies; the worker's tasks of the service
     ("bootstrap", "main"),  # the composition root: builds the app from everything above
 )
 FLOOR: dict[str, int] = {room: floor for floor, rooms in enumerate(LAYERS) for room in rooms}
+DECLARATION = "LAYER"
+
+
+def declared_layer(package_init: Path) -> str | None:
+    """The layer a package of the service's own names in its `__init__.py` (`LAYER = "..."`)."""
+    if not package_init.is_file():
+        return None
+    tree = ast.parse(package_init.read_text(encoding="utf-8"), filename=str(package_init))
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and [ast.unparse(target) for target in node.targets] == [DECLARATION]
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            return node.value.value
+    return None
+
+
+def floors(root: Path) -> tuple[dict[str, int], list[str]]:
+    """The floor of every package of app/, the service's own included, and what is wrong with
+    the declarations."""
+    found = dict(FLOOR)
+    problems: list[str] = []
+    for package in sorted(path for path in (root / "app").iterdir() if path.is_dir()):
+        if package.name in FLOOR or package.name.startswith(("_", ".")):
+            continue
+        declared = declared_layer(package / "__init__.py")
+        if declared is None:
+            problems.append(
+                f"app/{package.name}/ is in no layer: say which one it sits beside in its"
+                f' __init__.py, e.g. {DECLARATION} = "services" (one of: {", ".join(FLOOR)})'
+            )
+        elif declared not in FLOOR:
+            problems.append(
+                f"app/{package.name}/__init__.py: {DECLARATION} = {declared!r} is no layer"
+                f" (one of: {', '.join(FLOOR)})"
+            )
+        else:
+            found[package.name] = FLOOR[declared]
+    return found, problems
 
 
 def module_name(path: Path, root: Path) -> str:
@@ -104,12 +147,13 @@ def problems(root: Path) -> list[str]:
     sources = {module_name(path, root): path for path in sorted((root / "app").rglob("*.py"))}
     modules = set(sources)
     graph: dict[str, set[str]] = {module: set() for module in modules}
-    found: list[str] = []
+    floor, found = floors(root)
     for module, path in sources.items():
         where = path.relative_to(root)
         own = room(module)
-        if own and own not in FLOOR:
-            found.append(f"{where}: app/{own} is in no layer; add it to LAYERS in {__file__}")
+        if own and own not in floor:
+            if not (root / "app" / own).is_dir():  # a package's problem is named by floors()
+                found.append(f"{where}: a module beside app/main.py is in no layer; move it in one")
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for line, name in imported_modules(tree, module, path.name == "__init__.py"):
@@ -118,7 +162,7 @@ def problems(root: Path) -> list[str]:
                 continue
             graph[module].add(target)
             other = room(target)
-            if own and other in FLOOR and FLOOR[other] > FLOOR[own]:
+            if own and other in floor and floor[other] > floor[own]:
                 found.append(f"{where}:{line}: {own} imports {target}, a layer above it ({other})")
     for group in cycles(graph):
         found.append(f"import cycle: {' -> '.join(group)}")

@@ -55,11 +55,47 @@ def test_a_circle_of_imports_is_named(tmp_path: Path) -> None:
     assert load_checker().problems(root) == ["import cycle: app.services.a -> app.services.b"]
 
 
-def test_a_package_in_no_layer_is_refused(tmp_path: Path) -> None:
+def test_a_package_in_no_layer_is_refused_with_how_to_place_it(tmp_path: Path) -> None:
     root = write(tmp_path, {"app/__init__.py": "", "app/clients/__init__.py": ""})
 
     [problem] = load_checker().problems(root)
-    assert problem.startswith("app/clients/__init__.py: app/clients is in no layer")
+    assert problem.startswith("app/clients/ is in no layer: say which one it sits beside")
+    assert 'LAYER = "services"' in problem
+
+
+def test_a_package_of_the_service_sits_beside_the_layer_it_declares(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/services/__init__.py": "",
+            "app/services/orders.py": "from app.billing.invoices import total\n",
+            "app/billing/__init__.py": 'LAYER = "services"\n',
+            "app/billing/invoices.py": "from app.api.deps import SessionDep\n",
+            "app/api/__init__.py": "",
+            "app/api/deps.py": "",
+        },
+    )
+
+    # Beside services: services may import it, and it may not import the api above it.
+    assert load_checker().problems(root) == [
+        "app/billing/invoices.py:1: billing imports app.api.deps, a layer above it (api)"
+    ]
+
+
+def test_a_declared_layer_that_does_not_exist_is_named(tmp_path: Path) -> None:
+    root = write(tmp_path, {"app/__init__.py": "", "app/billing/__init__.py": 'LAYER = "rules"\n'})
+
+    [problem] = load_checker().problems(root)
+    assert problem.startswith("app/billing/__init__.py: LAYER = 'rules' is no layer")
+
+
+def test_a_module_beside_main_is_in_no_layer(tmp_path: Path) -> None:
+    root = write(tmp_path, {"app/__init__.py": "", "app/helpers.py": ""})
+
+    assert load_checker().problems(root) == [
+        "app/helpers.py: a module beside app/main.py is in no layer; move it in one"
+    ]
 
 
 def test_relative_imports_are_resolved(tmp_path: Path) -> None:

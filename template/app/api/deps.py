@@ -23,7 +23,6 @@ from app.db.session import session_scope
 from app.services.auth_service import AuthenticationError, AuthService, auth_service_for
 from app.services.health_service import ReadinessProbe
 from app.services.identity_service import AuthenticatedUser, IdentityService
-from app.services.item_service import ItemService
 from app.services.user_admin_service import UserAdminService
 from app.services.user_service import UserService
 
@@ -78,13 +77,6 @@ async def get_user_admin_service(session: SessionDep) -> UserAdminService:
 
 
 UserAdminServiceDep = Annotated[UserAdminService, Depends(get_user_admin_service)]
-
-
-async def get_item_service(session: SessionDep) -> ItemService:
-    return ItemService(session)
-
-
-ItemServiceDep = Annotated[ItemService, Depends(get_item_service)]
 
 
 async def get_auth_service(

@@ -36,3 +36,5 @@ class User(TimestampMixin, Base):
     # When the user proved they receive mail at `email` (the `email` option's verification);
     # cleared whenever the address changes.
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Your service's own columns on users below this line (each with a revision of yours in
+    # alembic/versions/): a template release adds its columns above it, so yours never conflict.

@@ -7,6 +7,7 @@ Runs in a scratch copy of the project, as a developer would run the script from 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import sqlite3
@@ -122,10 +123,12 @@ def project(tmp_path: Path) -> Path:
 def test_first_revision_starts_the_service_branch_after_the_template(project: Path) -> None:
     (project / "app" / "models" / "widget.py").write_text(WIDGET_MODEL)
 
-    ok(project, "sh", "scripts/new-migration.sh", "add widgets")
+    printed = ok(project, "sh", "scripts/new-migration.sh", "add widgets")
 
     [written] = service_revisions(project)
     source = written.read_text()
+    # The hooks fix and format quietly: no lint findings about the file they are fixing.
+    assert not re.search(r"\b(W291|E501|I001|F401)\b|Found \d+ error", printed), printed
     assert "add_widgets" in written.name
     assert "down_revision: str | Sequence[str] | None = None" in source
     assert 'branch_labels: str | Sequence[str] | None = ("service",)' in source

@@ -28,14 +28,16 @@ from typing import Any
 from taskiq.receiver import Receiver
 
 from app.core.config_loading import load_settings, selected_environment
+from app.core.discovery import public_submodules
 from app.core.logging import setup_logging
 from app.integrations.redis import redis_key
 from app.integrations.worker.broker import broker
 from app.integrations.worker.settings import WorkerSettings
 
-# Modules that define tasks: importing one registers its tasks on the broker. Every other
-# integration's `tasks` module (app/integrations/<name>/tasks.py) is found, not listed.
-TASK_MODULES = ("app.integrations.worker.tasks",)
+# Packages whose modules define tasks (importing one registers its tasks on the broker), found,
+# not listed: each integration's `tasks` module (app/integrations/<name>/tasks.py, this one's
+# among them), then every public module of the service's own `app/tasks/`, if it has one.
+SERVICE_TASKS_PACKAGE = "app.tasks"
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 # After the grace period, how often a cancellation that has not taken effect is made again.
 RECANCEL_INTERVAL_SECONDS = 0.5
@@ -135,13 +137,16 @@ async def _close_broker() -> None:
 
 
 def task_modules() -> list[str]:
-    """TASK_MODULES, then each integration package's `tasks` module, in name order."""
-    found = list(TASK_MODULES)
+    """Each integration package's `tasks` module, then the service's task modules, each group
+    in name order."""
+    found = []
     integrations = importlib.import_module("app.integrations")
     for info in sorted(pkgutil.iter_modules(integrations.__path__), key=lambda info: info.name):
         name = f"app.integrations.{info.name}.tasks"
-        if info.ispkg and name not in found and importlib.util.find_spec(name) is not None:
+        if info.ispkg and importlib.util.find_spec(name) is not None:
             found.append(name)
+    if importlib.util.find_spec(SERVICE_TASKS_PACKAGE) is not None:
+        found += [module.__name__ for module in public_submodules(SERVICE_TASKS_PACKAGE)]
     return found
 
 
