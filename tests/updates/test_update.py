@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from copier.errors import UserMessageError
 
 from tests.generated_suite import run_generated_suite
 from tests.helpers import (
     ANSWERS_FILE,
+    TEMPLATE_ROOT,
     UV,
     RenderedProject,
     assert_same_tree,
@@ -481,3 +483,33 @@ def test_a_release_that_moves_and_deletes_changed_files_carries_and_names_them(
     assert "v1.0.0 → v1.1.0" in upgrading
     assert "### v1.1.0\n\n- `app/api/pagination.py` is `app/api/paging.py` now" in upgrading
     assert "copier update: no conflicts." in printed
+
+
+TEAM_OWNED = ("app/core/service_settings.py", "app/bootstrap/service_wiring.py")
+
+
+def test_the_services_own_extension_files_are_rendered_always_and_never_touched_again(
+    tmp_path: Path,
+) -> None:
+    """Rendered with every option set (an option's file would be deleted when it is turned
+    off), and kept as the service wrote them even by a release that changes them."""
+    spec = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text())
+    assert set(TEAM_OWNED) <= set(spec["_skip_if_exists"])
+    for name in TEAM_OWNED:
+        assert (TEMPLATE_ROOT / "template" / name).is_file(), name
+
+    template = TemplateRepo(tmp_path / "template-repo")
+    template.release("v1.0.0")
+    project = copy_project(template, tmp_path / "project", MINIMAL, "v1.0.0")
+    for name in TEAM_OWNED:
+        (project / name).write_text(f'"""The team\'s {name}."""\n')
+    commit_all(project, "the team's settings and wiring")
+    for name in TEAM_OWNED:
+        template.edit(f"template/{name}", lambda text: text.replace('"""', '"""Changed. ', 1))
+    template.release("v1.1.0")
+
+    update_project(project, "v1.1.0")
+
+    for name in TEAM_OWNED:
+        assert (project / name).read_text() == f'"""The team\'s {name}."""\n'
+    assert git(project, "status", "--porcelain", "--", *TEAM_OWNED) == ""

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.api.responses import credentials_error
 from app.core.config import API_V1_PREFIX, Settings
 from app.core.password_hashing import PasswordHasher
+from app.core.service_settings import ServiceSettings
 from app.db.reads import RowReader
 from app.db.session import session_scope
 from app.services.auth_service import AuthenticationError, AuthService, auth_service_for
@@ -31,6 +32,12 @@ logger = logging.getLogger(__name__)
 
 async def get_app_settings(request: Request) -> Settings:
     return cast(Settings, request.app.state.settings)
+
+
+async def get_service_settings(request: Request) -> ServiceSettings:
+    # The app's settings join the service's own class (app/bootstrap/settings.py): the fields a
+    # team adds to ServiceSettings are typed through this provider.
+    return cast(ServiceSettings, request.app.state.settings)
 
 
 async def get_password_hasher(request: Request) -> PasswordHasher:
@@ -57,6 +64,7 @@ async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+ServiceSettingsDep = Annotated[ServiceSettings, Depends(get_service_settings)]
 # scope="function": commit (or roll back) before the response is sent, so a failed commit
 # is reported to the client instead of after a success status went out.
 SessionDep = Annotated[AsyncSession, Depends(get_db_session, scope="function")]

@@ -58,11 +58,3 @@ def test_create_app_installs_the_services_wiring_inside_the_edge_with_its_hook_l
     assert outermost_first.index(TeamMiddleware) == outermost_first.index(CORSMiddleware) + 1
     assert outermost_first.index(TeamMiddleware) < outermost_first.index(BodySizeLimitMiddleware)
     assert app.state.lifespan_hooks[-1] is team_resource
-
-
-def test_the_shipped_wiring_adds_nothing() -> None:
-    app = FastAPI()
-    settings = TestingSettings(DATABASE_URL=UNREACHABLE_DATABASE_URL)
-
-    assert service_wiring.install(app, settings) is None
-    assert app.user_middleware == []

@@ -33,12 +33,13 @@ LOGIN_PATH = frozenset(
         "app/core/tokens.py",
     }
 )
-# What every request passes through, a login's or not: settings, middleware, the options' edge
-# parts and the wiring that hands a route its service.
+# What every request passes through, a login's or not: settings, middleware (the service's own
+# included), the options' edge parts and the wiring that hands a route its service.
 EVERY_REQUEST = frozenset(
     {
         "app/api/deps.py",
         "app/api/responses.py",
+        "app/bootstrap/service_wiring.py",
         "app/core/config.py",
         "app/core/logging.py",
         "app/core/request_context.py",
