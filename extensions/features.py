@@ -295,6 +295,7 @@ FEATURES: tuple[Feature, ...] = (
         "grouped Renovate updates with a minimum release age",
         when=lambda a: a["ci"] == "gitlab",
         example={"ci": "gitlab"},
+        shared_files=("README.md",),
     ),
     Feature(
         name="template_updates",

@@ -285,6 +285,25 @@ TEAM_NOTE = "\n# Changed by the team: reports feed the weekly digest too.\n"
 TEAM_PAGE_SIZE = "PROJECTS_PAGE_SIZE = 10\n"
 
 
+TEAM_DEPENDENCY = "annotated-types>=0.7"
+TEAM_HOOK = """      - id: team-check
+        name: the team's own check
+        entry: "true"
+        language: system
+        pass_filenames: false
+"""
+
+
+def below_the_marker(path: Path, marker: str, addition: str) -> None:
+    """`addition` after the marker's comment (and its continuation lines)."""
+    lines = path.read_text().splitlines(keepends=True)
+    [start] = [number for number, line in enumerate(lines) if line.startswith(marker)]
+    end = start + 1
+    while end < len(lines) and lines[end].lstrip().startswith("#"):
+        end += 1
+    path.write_text("".join([*lines[:end], addition, *lines[end:]]))
+
+
 def build_projects(project: RenderedProject) -> Path:
     """Each part where docs/updating.md puts it; returns the service's revision."""
     path = project.path
@@ -312,6 +331,20 @@ def build_projects(project: RenderedProject) -> Path:
     for owned in ("app/api/routes/reports.py", "tests/test_integrations/test_cache.py"):
         with (path / owned).open("a") as edited:
             edited.write(TEAM_NOTE)
+    # Where the template's own lists grow in files both sides edit: below the marked line.
+    below_the_marker(
+        path / "app/models/user.py",
+        "    # Your service's own columns on users below this line",
+        "    nickname: Mapped[str | None] = mapped_column(String(40))\n",
+    )
+    below_the_marker(
+        path / "pyproject.toml",
+        "    # Your service's own dependencies below this line",
+        f'    "{TEAM_DEPENDENCY}",\n',
+    )
+    below_the_marker(
+        path / ".pre-commit-config.yaml", "      # Your own hooks below this line", TEAM_HOOK
+    )
     pagination = path / "app/api/pagination.py"
     pagination.write_text(
         pagination.read_text().replace(
@@ -382,6 +415,9 @@ def downgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.drop_column("release_{compact}_note")
 '''
+
+# Development tools each release adds: inert in the suite (a plugin off by default, type stubs).
+RELEASE_DEPENDENCIES = {1: "pytest-timeout>=2.3", 2: "types-pyyaml>=6.0"}
 
 MOVED_ALIAS = """
 
@@ -456,6 +492,23 @@ def release(template: TemplateRepo, version: str, ordinal: int, note: str) -> st
         template.path / t / f"alembic/template_versions/{revision}_users_release_{compact}.py"
     ).write_text(
         RELEASE_REVISION.format(dotted=dotted, compact=compact, revision=revision, parent=parent)
+    )
+    template.edit(
+        t + ".pre-commit-config.yaml",
+        lambda text: text.replace(
+            "      # Your own hooks below this line",
+            f"      - id: release-{compact}\n        name: release {dotted}'s check\n"
+            '        entry: "true"\n        language: system\n        pass_filenames: false\n'
+            "      # Your own hooks below this line",
+        ),
+    )
+    template.edit(
+        "extensions/core.py",
+        lambda text: text.replace(
+            "CORE_DEV_DEPENDENCIES: tuple[str, ...] = (\n",
+            f'CORE_DEV_DEPENDENCIES: tuple[str, ...] = (\n    "{RELEASE_DEPENDENCIES[ordinal]}",\n',
+            1,
+        ),
     )
     template.edit(
         "CHANGELOG.md",
@@ -578,6 +631,14 @@ def test_a_service_extends_itself_takes_two_releases_and_an_option_off_without_l
     assert "release_12_note" in user_model
     assert "PROJECTS_PER_USER=3" in (path / ".env.example").read_text()
     assert "RELEASE_12_ENABLED=false" in (path / ".env.example").read_text()
+    assert "nickname" in user_model
+    pyproject = (path / "pyproject.toml").read_text()
+    for dependency in (TEAM_DEPENDENCY, *RELEASE_DEPENDENCIES.values()):
+        assert f'"{dependency}"' in pyproject, dependency
+    hooks = (path / ".pre-commit-config.yaml").read_text()
+    assert TEAM_HOOK in hooks
+    assert "id: release-11" in hooks
+    assert "id: release-12" in hooks
     assert (path / "app/core/service_settings.py").read_text() == SERVICE_SETTINGS
     assert (path / "app/bootstrap/service_wiring.py").read_text() == SERVICE_WIRING
 

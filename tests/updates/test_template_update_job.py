@@ -450,3 +450,27 @@ def test_preview_reports_the_update_and_the_edited_template_files_and_changes_no
     assert "copier update: no conflicts." in report  # the migrations' output
     assert (git(project, "rev-parse", "HEAD"), sorted(git(project, "branch").split())) == before
     assert git(project, "status", "--porcelain") == ""
+
+
+def test_a_failed_lock_is_explained_in_the_request_and_blocks_it(project: Path) -> None:
+    script = load_module(project / "scripts" / "template_update.py")
+    summary = {
+        "branch": "template-update",
+        "from": "v1.0.0",
+        "to": "v1.1.0",
+        "conflicts": [],
+        "set_aside": [".template-set-aside/app/api/routes/reports.py"],
+        "lock": "failed",
+        "lock_error": "`uv lock` exited 1:\nerror: Failed to parse `pyproject.toml`",
+        "notes": "## 2026-12-06: v1.0.0 → v1.1.0\n\n### v1.1.0\n\n- Read RUNBOOK.md.",
+        "output": "copier update: no conflicts.",
+    }
+
+    body = script.description(summary, "passed")
+
+    assert script.is_draft(summary, "passed")
+    assert script.blocked(summary) == "uv.lock could not be refreshed"
+    assert "`uv lock` failed:" in body
+    assert "error: Failed to parse `pyproject.toml`" in body
+    assert "`.template-set-aside/app/api/routes/reports.py`" in body
+    assert "- Read RUNBOOK.md." in body

@@ -513,3 +513,42 @@ def test_the_services_own_extension_files_are_rendered_always_and_never_touched_
     for name in TEAM_OWNED:
         assert (project / name).read_text() == f'"""The team\'s {name}."""\n'
     assert git(project, "status", "--porcelain", "--", *TEAM_OWNED) == ""
+
+
+def test_an_untagged_template_commit_carries_moves_and_prints_the_notes_since_the_recorded_one(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """No tag anywhere (Copier's dev versions): the move still applies, and the notes are the
+    "Upgrading" items added since the commit the service recorded."""
+    template = TemplateRepo(tmp_path / "template-repo")  # committed, never tagged
+    project = copy_project(template, tmp_path / "project", MINIMAL, "HEAD")
+    pagination = project / "app/api/pagination.py"
+    pagination.write_text(pagination.read_text() + "\nTEAM_PAGE_SIZE = 25\n")
+    commit_all(project, "the team's change")
+    git(template.path, "mv", "template/app/api/pagination.py", "template/app/api/paging.py")
+    template.rename_everywhere("app.api.pagination", "app.api.paging")
+    template.edit(
+        "migrations/releases.yml",
+        lambda text: text.replace(
+            "\nmoved: []",
+            "\nmoved:\n  - {release: unreleased, from: app/api/pagination.py,"
+            " to: app/api/paging.py}",
+        ),
+    )
+    template.edit(
+        "CHANGELOG.md",
+        lambda text: text.replace(
+            "## Unreleased\n", "## Unreleased\n\n### Upgrading\n- Pagination is paging now.\n", 1
+        ),
+    )
+    commit_all(template.path, "an untagged change")
+
+    capfd.readouterr()
+    update_project(project, "HEAD")
+    printed = capfd.readouterr().err
+
+    assert "TEAM_PAGE_SIZE = 25" in (project / "app/api/paging.py").read_text()
+    assert "your changes carried there (merged cleanly)" in printed
+    assert "- Pagination is paging now." in printed
+    notes = printed.split("Upgrading notes (kept in UPGRADING.md):")[1].split("copier update")[0]
+    assert notes.count("\n- ") == 1, notes  # only the item added since the recorded commit

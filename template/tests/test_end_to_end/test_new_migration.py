@@ -42,7 +42,7 @@ class Widget(Base):
 '''
 
 # What a template release ships: a revision on the template's branch, after its last one.
-TEMPLATE_RELEASE_REVISION = '''"""template release: users get a nickname"""
+TEMPLATE_RELEASE_REVISION = '''"""template release: a column on users no service would name so"""
 
 from collections.abc import Sequence
 
@@ -57,12 +57,12 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("nickname", sa.String(length=50), nullable=True))
+        batch.add_column(sa.Column("zz_template_release_probe", sa.String(50), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("users") as batch:
-        batch.drop_column("nickname")
+        batch.drop_column("zz_template_release_probe")
 '''
 
 
