@@ -109,6 +109,15 @@ def release_with_new_dependency(template: TemplateRepo) -> None:
     template.release("v1.1.0")
 
 
+def release_rewording_the_tokens_docstring(template: TemplateRepo) -> None:
+    """v1.1.0 changes one line the service may have changed too."""
+    template.edit(
+        TEMPLATE_TOKENS_MODULE,
+        lambda text: text.replace(DOCSTRING, '"""Access tokens (PyJWT; HS256 pinned on purpose)'),
+    )
+    template.release("v1.1.0")
+
+
 def test_clean_update_is_committed_locked_and_opened_ready(
     template: TemplateRepo, project: Path, fake_gh: Path, tmp_path: Path
 ) -> None:
@@ -172,11 +181,7 @@ def test_conflicts_are_listed_and_make_the_open_request_a_draft(
     module = project / TOKENS_MODULE
     module.write_text(module.read_text().replace(DOCSTRING, '"""Our access tokens (PyJWT, HS256)'))
     commit_all(project, "reword the security docstring")
-    template.edit(
-        TEMPLATE_TOKENS_MODULE,
-        lambda text: text.replace(DOCSTRING, '"""Access tokens (PyJWT; HS256 pinned on purpose)'),
-    )
-    template.release("v1.1.0")
+    release_rewording_the_tokens_docstring(template)
 
     summary = update(project)
 
@@ -245,11 +250,7 @@ def test_gitlab_merge_request_is_pushed_with_push_options(
     hook = remote / "hooks" / "pre-receive"
     hook.write_text(RECORD_PUSH_OPTIONS)
     hook.chmod(hook.stat().st_mode | stat.S_IEXEC)
-    template.edit(
-        TEMPLATE_TOKENS_MODULE,
-        lambda text: text.replace(DOCSTRING, '"""Access tokens (PyJWT; HS256 pinned on purpose)'),
-    )
-    template.release("v1.1.0")
+    release_rewording_the_tokens_docstring(template)
     update(project, patch=True)
     options_log = tmp_path / "push-options.log"
 
@@ -332,11 +333,7 @@ def test_the_push_job_applies_the_patch_with_hooks_off_and_runs_no_template_code
 ) -> None:
     """What the update job hands on (a patch) is pushed from a fresh checkout of the default
     branch, as the separate push job does, even with hooks that would refuse everything."""
-    template.edit(
-        TEMPLATE_TOKENS_MODULE,
-        lambda text: text.replace(DOCSTRING, '"""Access tokens (PyJWT; HS256 pinned on purpose)'),
-    )
-    template.release("v1.1.0")
+    release_rewording_the_tokens_docstring(template)
     update(project, patch=True)
     remote = tmp_path / "remote.git"
     subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
