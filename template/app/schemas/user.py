@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from app.models.role import Role
 from app.schemas.password import NewPassword
@@ -47,6 +47,27 @@ class UserSelfUpdate(BaseModel):
 
     email: NormalizedEmail | None = None
     username: Username | None = None
+    # Required with a new address: a stolen access token alone must not move the account (the
+    # address is where a password reset goes). Only the login bounds: it may predate the policy.
+    current_password: LoginPassword | None = None
+
+    @model_validator(mode="after")
+    def password_proves_an_address_change(self) -> UserSelfUpdate:
+        if self.email is not None and self.current_password is None:
+            raise ValueError("current_password is required to change the e-mail address")
+        return self
+
+    def changes(self) -> dict[str, str]:
+        """The account fields to change (the password only proves the caller)."""
+        return self.model_dump(exclude_none=True, exclude={"current_password"})
+
+
+class AccountDeletion(BaseModel):
+    """Deleting your account takes your password: a stolen access token alone cannot."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: LoginPassword
 
 
 class PasswordChange(BaseModel):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -150,6 +151,16 @@ class AuthService:
             condition &= RefreshToken.family_id != keep
         await self._revoke(condition, utc_now())
 
+    async def verify_password(self, user_id: uuid.UUID, password: str) -> None:
+        """Raise IncorrectPasswordError unless `password` is the user's: what a change to the
+        account's credentials takes besides an access token, which may be stolen."""
+        stored = await self._reader.first(_PASSWORD_HASH_BY_ID, user_id=user_id)
+        if stored is None:
+            raise IncorrectPasswordError
+        valid, _ = await self._hasher.verify(password, stored["hashed_password"])
+        if not valid:
+            raise IncorrectPasswordError
+
     async def change_password(
         self,
         user_id: uuid.UUID,
@@ -160,13 +171,37 @@ class AuthService:
     ) -> None:
         """Replace the password once the current one is proven; the caller's own session
         (`session_id`, from its access token) stays logged in."""
-        stored = await self._reader.first(_PASSWORD_HASH_BY_ID, user_id=user_id)
-        if stored is None:
-            raise IncorrectPasswordError
-        valid, _ = await self._hasher.verify(current_password, stored["hashed_password"])
-        if not valid:
-            raise IncorrectPasswordError
+        await self.verify_password(user_id, current_password)
         await self.set_password(user_id, new_password, keep_session=session_id)
+
+    async def update_own_account(
+        self,
+        user_id: uuid.UUID,
+        changes: dict[str, Any],
+        *,
+        current_password: str | None,
+        session_id: uuid.UUID | None,
+    ) -> User:
+        """The user's own change: a new address takes the current password."""
+        if "email" in changes or current_password is not None:
+            await self.verify_password(user_id, current_password or "")
+        return await self.update_account(user_id, changes, keep_session=session_id)
+
+    async def update_account(
+        self, user_id: uuid.UUID, changes: dict[str, Any], *, keep_session: uuid.UUID | None
+    ) -> User:
+        """Apply `changes` to the user. A new address ends every login session but
+        `keep_session`: the address is a login, and where password resets are mailed."""
+        users = UserService(self._session)
+        old_email = (await users.get(user_id)).email
+        user = await users.update(user_id, changes)
+        if user.email != old_email:
+            await self.end_sessions(user_id, keep=keep_session)
+        return user
+
+    async def delete_account(self, user_id: uuid.UUID, *, current_password: str) -> None:
+        await self.verify_password(user_id, current_password)
+        await UserService(self._session).delete(user_id)
 
     async def set_password(
         self, user_id: uuid.UUID, new_password: str, *, keep_session: uuid.UUID | None = None

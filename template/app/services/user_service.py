@@ -15,7 +15,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models.one_time_token import OneTimeToken, TokenPurpose
+from app.models.one_time_token import OneTimeToken
 from app.models.role import Role
 from app.models.user import User
 
@@ -97,14 +97,10 @@ class UserService:
             except_id=user.id,
         )
         if _changed(user, changes, "email") is not None:
-            # A new address is unverified, and a verification mailed to the old one is void.
+            # A new address is unverified, and every link mailed to the old one (a verification,
+            # a password reset) is void.
             user.email_verified_at = None
-            await self._session.execute(
-                delete(OneTimeToken).where(
-                    OneTimeToken.user_id == user.id,
-                    OneTimeToken.purpose == TokenPurpose.VERIFY_EMAIL,
-                )
-            )
+            await self._session.execute(delete(OneTimeToken).where(OneTimeToken.user_id == user.id))
         for name, value in changes.items():
             setattr(user, name, value)
         try:

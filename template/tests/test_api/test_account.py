@@ -1,17 +1,22 @@
-"""A user's own account: changing the address or name, deleting it, changing the password
-(which ends every other login session)."""
+"""A user's own account: changing the address or name, deleting it, changing the password.
+The address, the password and the account itself take the current password, not only an access
+token (which may be stolen); a new address or password ends every other login session."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.db.base import utc_now
 from app.models.item import Item
+from app.models.one_time_token import OneTimeToken, TokenPurpose
 from app.models.role import Role
+from app.models.user import User
 from tests.support import PASSWORD, bearer, log_in, sign_up
 
 ME = "/api/v1/users/me"
@@ -31,7 +36,9 @@ async def test_users_change_their_own_address_and_name(
     _, headers = await sign_up(client, migrated_engine, "renamed")
 
     response = await client.patch(
-        ME, json={"username": "Chosen", "email": "New@Example.com"}, headers=headers
+        ME,
+        json={"username": "Chosen", "email": "New@Example.com", "current_password": PASSWORD},
+        headers=headers,
     )
 
     assert response.status_code == 200, response.text
@@ -68,7 +75,9 @@ async def test_deleting_your_account_takes_what_you_own_and_ends_your_tokens(
     created = await client.post("/api/v1/items", json={"title": "mine"}, headers=headers)
     assert created.status_code == 201
 
-    response = await client.delete(ME, headers=headers)
+    response = await client.request(
+        "DELETE", ME, json={"current_password": PASSWORD}, headers=headers
+    )
 
     assert response.status_code == 204
     assert (await client.get(ME, headers=headers)).status_code == 401
@@ -86,10 +95,72 @@ async def test_the_last_admin_cannot_delete_their_account(
 ) -> None:
     _, headers = await sign_up(client, migrated_engine, "sole", Role.ADMIN)
 
-    response = await client.delete(ME, headers=headers)
+    response = await client.request(
+        "DELETE", ME, json={"current_password": PASSWORD}, headers=headers
+    )
 
     assert response.status_code == 409
     assert (await client.get(ME, headers=headers)).status_code == 200
+
+
+async def test_an_access_token_alone_cannot_move_or_delete_the_account(
+    client: AsyncClient, migrated_engine: AsyncEngine
+) -> None:
+    _, headers = await sign_up(client, migrated_engine, "guarded")
+
+    no_password = await client.patch(ME, json={"email": "thief@example.com"}, headers=headers)
+    wrong_password = await client.patch(
+        ME,
+        json={"email": "thief@example.com", "current_password": "not-the-password"},
+        headers=headers,
+    )
+    deleted_without = await client.request("DELETE", ME, json={}, headers=headers)
+    deleted_wrongly = await client.request(
+        "DELETE", ME, json={"current_password": "not-the-password"}, headers=headers
+    )
+    renamed = await client.patch(ME, json={"username": "guarded2"}, headers=headers)
+
+    assert no_password.status_code == 422
+    assert "current_password is required" in no_password.text
+    assert wrong_password.status_code == 400
+    assert wrong_password.json()["detail"] == "The current password is incorrect"
+    assert deleted_without.status_code == 422
+    assert deleted_wrongly.status_code == 400
+    # A username is no credential: it changes with the token alone.
+    assert renamed.status_code == 200
+    me = (await client.get(ME, headers=headers)).json()
+    assert me["email"] == "guarded@example.com"
+
+
+async def test_a_new_address_ends_every_other_session_and_voids_mailed_links(
+    client: AsyncClient, migrated_engine: AsyncEngine
+) -> None:
+    await sign_up(client, migrated_engine, "mover")
+    current = await log_in(client, "mover")
+    other = await log_in(client, "mover")
+    async with migrated_engine.begin() as connection:
+        user_id = await connection.scalar(select(User.id).where(User.username == "mover"))
+        await connection.execute(
+            insert(OneTimeToken).values(
+                user_id=user_id,
+                purpose=TokenPurpose.PASSWORD_RESET,
+                token_hash="a" * 64,
+                expires_at=utc_now() + timedelta(hours=1),
+            )
+        )
+
+    moved = await client.patch(
+        ME,
+        json={"email": "moved@example.com", "current_password": PASSWORD},
+        headers=bearer(current),
+    )
+
+    assert moved.status_code == 200, moved.text
+    assert await refresh(client, other) == 401
+    assert await refresh(client, current) == 200
+    async with migrated_engine.connect() as connection:
+        pending = select(func.count()).select_from(OneTimeToken)
+        assert await connection.scalar(pending.where(OneTimeToken.user_id == user_id)) == 0
 
 
 async def test_a_password_change_ends_every_other_session(
@@ -145,6 +216,6 @@ async def test_a_wrong_current_password_or_a_weak_new_one_changes_nothing(
 async def test_the_account_routes_document_their_errors(app: FastAPI) -> None:
     paths = app.openapi()["paths"]
 
-    assert set(paths[ME]["patch"]["responses"]) >= {"200", "401", "409", "422"}
-    assert set(paths[ME]["delete"]["responses"]) >= {"204", "401", "409"}
+    assert set(paths[ME]["patch"]["responses"]) >= {"200", "400", "401", "409", "422"}
+    assert set(paths[ME]["delete"]["responses"]) >= {"204", "400", "401", "409"}
     assert set(paths[PASSWORD_CHANGE]["post"]["responses"]) >= {"204", "400", "401", "422"}

@@ -15,7 +15,7 @@ from app.api.pagination import MAX_PAGE_SIZE
 from app.db.session import create_session_factory, session_scope
 from app.models.role import Role
 from app.services.user_service import LastAdminError, UserService
-from tests.support import PASSWORD, sign_up
+from tests.support import PASSWORD, log_in, sign_up
 
 USERS = "/api/v1/users"
 ONE_USER = USERS + "/{user_id}"  # as the OpenAPI document names it
@@ -129,6 +129,23 @@ async def test_a_deactivated_user_is_refused_on_the_next_request_and_at_login(
         "/api/v1/auth/login", json={"username": "plain", "password": PASSWORD}
     )
     assert login.status_code == 401
+
+
+async def test_an_address_an_admin_changes_ends_the_users_sessions(
+    client: AsyncClient, migrated_engine: AsyncEngine, admin_headers: dict[str, str]
+) -> None:
+    user_id, _ = await sign_up(client, migrated_engine, "readdressed")
+    tokens = await log_in(client, "readdressed")
+
+    response = await client.patch(
+        f"{USERS}/{user_id}", json={"email": "new-home@example.com"}, headers=admin_headers
+    )
+
+    assert response.status_code == 200, response.text
+    refreshed = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert refreshed.status_code == 401
 
 
 async def test_a_role_change_counts_from_the_next_request(

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from collections.abc import Awaitable
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 
@@ -17,6 +18,7 @@ from app.api.responses import ADMIN_ONLY, UNAUTHORIZED, error
 from app.models.user import User
 from app.schemas.page import Page
 from app.schemas.user import (
+    AccountDeletion,
     PasswordChange,
     UserAdminUpdate,
     UserRead,
@@ -38,6 +40,7 @@ _TAKEN_OR_LAST_ADMIN = error(
     status.HTTP_409_CONFLICT,
     "The e-mail address or username is taken, or this is the last active admin",
 )
+_WRONG_PASSWORD = error(status.HTTP_400_BAD_REQUEST, "The current password is incorrect")
 
 
 @router.get("/me", responses=UNAUTHORIZED)
@@ -47,35 +50,47 @@ async def read_current_user(user: CurrentUser) -> UserRead:
 
 @router.patch(
     "/me",
-    summary="Change your e-mail address or username",
-    responses={**UNAUTHORIZED, **_TAKEN_OR_LAST_ADMIN},
+    summary="Change your username, or your e-mail address with your current password; a new "
+    "address ends every other login session",
+    responses={**UNAUTHORIZED, **_TAKEN_OR_LAST_ADMIN, **_WRONG_PASSWORD},
 )
 async def update_current_user(
-    changes: UserSelfUpdate, user: CurrentUser, users: UserServiceDep
+    payload: UserSelfUpdate, user: CurrentUser, auth: AuthServiceDep
 ) -> UserRead:
     return UserRead.model_validate(
-        await _update(users, user.id, changes.model_dump(exclude_none=True))
+        await _update(
+            auth.update_own_account(
+                user.id,
+                payload.changes(),
+                current_password=payload.current_password,
+                session_id=user.session_id,
+            )
+        )
     )
 
 
 @router.delete(
     "/me",
-    summary="Delete your account, with everything it owns",
+    summary="Delete your account, with everything it owns (takes your current password)",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={**UNAUTHORIZED, **_TAKEN_OR_LAST_ADMIN},
+    responses={**UNAUTHORIZED, **_TAKEN_OR_LAST_ADMIN, **_WRONG_PASSWORD},
 )
-async def delete_current_user(user: CurrentUser, users: UserServiceDep) -> None:
-    await _delete(users, user.id)
+async def delete_current_user(
+    payload: AccountDeletion, user: CurrentUser, auth: AuthServiceDep
+) -> None:
+    try:
+        await auth.delete_account(user.id, current_password=payload.current_password)
+    except IncorrectPasswordError as exc:
+        raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail=str(exc)) from exc
+    except LastAdminError as exc:
+        raise HTTPException(status_code=status.HTTP_409_CONFLICT, detail=str(exc)) from exc
 
 
 @router.post(
     "/me/password",
     summary="Change your password; every other login session ends",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={
-        **UNAUTHORIZED,
-        **error(status.HTTP_400_BAD_REQUEST, "The current password is incorrect"),
-    },
+    responses={**UNAUTHORIZED, **_WRONG_PASSWORD},
 )
 async def change_password(payload: PasswordChange, user: CurrentUser, auth: AuthServiceDep) -> None:
     try:
@@ -121,10 +136,14 @@ async def read_user(user_id: uuid.UUID, _admin: AdminUser, users: UserServiceDep
     responses={**_ONE_USER, **_TAKEN_OR_LAST_ADMIN},
 )
 async def update_user(
-    user_id: uuid.UUID, changes: UserAdminUpdate, _admin: AdminUser, users: UserServiceDep
+    user_id: uuid.UUID, changes: UserAdminUpdate, admin: AdminUser, auth: AuthServiceDep
 ) -> UserRead:
+    # An admin changing their own address keeps the session they are using.
+    keep = admin.session_id if user_id == admin.id else None
     return UserRead.model_validate(
-        await _update(users, user_id, changes.model_dump(exclude_none=True))
+        await _update(
+            auth.update_account(user_id, changes.model_dump(exclude_none=True), keep_session=keep)
+        )
     )
 
 
@@ -138,11 +157,13 @@ async def delete_user(user_id: uuid.UUID, _admin: AdminUser, users: UserServiceD
     await _delete(users, user_id)
 
 
-async def _update(users: UserService, user_id: uuid.UUID, changes: dict[str, Any]) -> User:
+async def _update(update: Awaitable[User]) -> User:
     try:
-        return await users.update(user_id, changes)
+        return await update
     except UserNotFoundError as exc:
         raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
+    except IncorrectPasswordError as exc:
+        raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail=str(exc)) from exc
     except (UserAlreadyExistsError, LastAdminError) as exc:
         raise HTTPException(status_code=status.HTTP_409_CONFLICT, detail=str(exc)) from exc
 
