@@ -40,6 +40,7 @@ pytestmark = pytest.mark.deep
 
 METRICS_TOKEN = PRODUCTION_METRICS_TOKEN
 PASSWORD = "SecurePass123"
+ADMIN_PASSWORD = "first admin passphrase"
 
 
 def test_generated_suite_passes_on_sqlite_and_its_database_tests_on_postgresql(
@@ -188,16 +189,21 @@ def _probe_mail(client: httpx.Client) -> None:
     assert refused.status_code == 400, refused.text
 
 
-def _probe_cache(client: httpx.Client) -> None:
-    first = client.get("/api/v1/reports/users")
-    second = client.get("/api/v1/reports/users")
+def _probe_cache(client: httpx.Client, admin_token: str, user_token: str) -> None:
+    report = "/api/v1/reports/users"
+    as_admin = {"Authorization": f"Bearer {admin_token}"}
+    assert client.get(report).status_code == 401
+    assert client.get(report, headers={"Authorization": f"Bearer {user_token}"}).status_code == 403
+    first = client.get(report, headers=as_admin)
+    second = client.get(report, headers=as_admin)
     assert first.status_code == second.status_code == 200
     assert first.json()["generated_at"] == second.json()["generated_at"], "cache hit expected"
     # Keyed by the value the endpoint receives (the last of repeated ones), not by the raw query.
-    last_false = client.get("/api/v1/reports/users?active_only=true&active_only=false")
-    last_true = client.get("/api/v1/reports/users?active_only=false&active_only=true")
+    last_false = client.get(f"{report}?active_only=true&active_only=false", headers=as_admin)
+    last_true = client.get(f"{report}?active_only=false&active_only=true", headers=as_admin)
     assert (last_false.json()["active_only"], last_true.json()["active_only"]) == (False, True)
-    padded = client.get("/api/v1/reports/users", params={f"junk{n}": "x" * 100 for n in range(50)})
+    junk = {f"junk{n}": "x" * 100 for n in range(50)}
+    padded = client.get(report, params=junk, headers=as_admin)
     assert padded.json() == first.json(), "parameters the endpoint does not take share the entry"
 
 
@@ -227,14 +233,25 @@ def test_service_serves_in_production_on_postgresql_and_redis(
             redis_url,
             prefix,
             WEB_CONCURRENCY="2",
-            RATE_LIMIT_AUTH="5/minute",
+            # Exactly what the probes below spend before the rate-limit probe: the admin's
+            # login, registering twice, logging in, and the two bad logins.
+            RATE_LIMIT_AUTH="6/minute",
             # A proxy that is not this test client: its X-Forwarded-For is not believed.
             FORWARDED_ALLOW_IPS="192.0.2.1",
+            # The first admin, created by the start's migrations: the cache's report is theirs.
+            FIRST_SUPERUSER_EMAIL="first-admin@example.com",
+            FIRST_SUPERUSER_USERNAME="firstadmin",
+            FIRST_SUPERUSER_PASSWORD=ADMIN_PASSWORD,
         )
         with (
             running_service(installed_project, env) as base_url,
             httpx.Client(base_url=base_url, timeout=10) as client,
         ):
+            admin = client.post(
+                "/api/v1/auth/login", json={"username": "firstadmin", "password": ADMIN_PASSWORD}
+            )
+            assert admin.status_code == 200, admin.text
+            admin_token = admin.json()["access_token"]
             token = _probe_core(client, {"database"} | ({"redis"} & on))
             _probe_edge(client, token)
             assert client.get("/docs").status_code == 404
@@ -244,7 +261,7 @@ def test_service_serves_in_production_on_postgresql_and_redis(
             if "metrics" in on:
                 _probe_metrics(client)
             if "cache" in on:
-                _probe_cache(client)
+                _probe_cache(client, admin_token, token)
             # RATE_LIMIT_AUTH=5/minute above is spent by the core probes: the mail routes are
             # probed in production by the email scenario (rate limiting off), fuzzed in all-on.
             if "email" in on and "rate_limit" not in on:
