@@ -27,6 +27,8 @@ from app.models.user import User
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "SecurePass123"
+# Who may call a route (tests/test_api/test_route_access.py holds every route to its rule).
+PUBLIC, USER, ADMIN = "public", "signed-in user", "admin"
 
 # Returns the URL of a new, empty database that is dropped when the test run ends.
 DatabaseFactory = Callable[[], Awaitable[str]]

@@ -281,6 +281,15 @@ def test_the_worker_finds_the_services_project_tasks() -> None:
     assert "app.tasks.projects" in task_modules()
 """
 
+SERVICE_ROUTES = '''"""Who may call our own routes."""
+
+from __future__ import annotations
+
+from tests.support import USER
+
+SERVICE_ACCESS = {"GET /api/v1/projects": USER, "POST /api/v1/projects": USER}
+'''
+
 TEAM_NOTE = "\n# Changed by the team: reports feed the weekly digest too.\n"
 TEAM_PAGE_SIZE = "PROJECTS_PAGE_SIZE = 10\n"
 
@@ -321,6 +330,7 @@ def build_projects(project: RenderedProject) -> Path:
         "tests/test_api/test_projects.py": PROJECT_TESTS,
         "tests/test_tasks/__init__.py": "",
         "tests/test_tasks/test_projects.py": TASK_TESTS,
+        "tests/service_routes.py": SERVICE_ROUTES,
     }
     for name, content in files.items():
         (path / name).parent.mkdir(parents=True, exist_ok=True)

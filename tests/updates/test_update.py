@@ -115,6 +115,13 @@ def add_user_changes(project: Path) -> None:
     (project / "app/api/routes/greetings.py").write_text(USER_ROUTE)
     (project / "app/services/greeting_service.py").write_text(USER_SERVICE)
     (project / "tests/test_api/test_greetings.py").write_text(USER_TEST)
+    routes = project / "tests/service_routes.py"
+    routes.write_text(
+        routes.read_text().replace(
+            "SERVICE_ACCESS: dict[str, str] = {}",
+            'SERVICE_ACCESS = {"GET /api/v1/greetings": PUBLIC}',
+        )
+    )
     config = project / "app/core/config.py"
     config.write_text(
         config.read_text().replace(
@@ -485,7 +492,11 @@ def test_a_release_that_moves_and_deletes_changed_files_carries_and_names_them(
     assert "copier update: no conflicts." in printed
 
 
-TEAM_OWNED = ("app/core/service_settings.py", "app/bootstrap/service_wiring.py")
+TEAM_OWNED = (
+    "app/core/service_settings.py",
+    "app/bootstrap/service_wiring.py",
+    "tests/service_routes.py",
+)
 
 
 def test_the_services_own_extension_files_are_rendered_always_and_never_touched_again(

@@ -1,7 +1,8 @@
 """Every route has the access its data needs, and none is public by accident. Each operation of
 the OpenAPI document is called without a token (401 unless public) and as a plain user (403 when
-for admins only); what it does must be what ACCESS says. A route missing from ACCESS fails: a new
-route, an option's included, is given its rule on purpose."""
+for admins only); what it does must be what ACCESS says (the template's routes) or
+SERVICE_ACCESS (yours, in tests/service_routes.py). A route missing from both fails: a new route,
+an option's or yours, is given its rule on purpose."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import uuid
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-PUBLIC, USER, ADMIN = "public", "signed-in user", "admin"
+from tests.service_routes import SERVICE_ACCESS
+from tests.support import ADMIN, PUBLIC, USER
+
 # Every route of every render (an option's routes are listed whether or not this one has them).
 ACCESS = {
     "GET /health": PUBLIC,
@@ -63,10 +66,11 @@ async def observed_access(client: AsyncClient, operation: str, user: dict[str, s
 async def test_every_route_applies_the_access_rule_listed_for_it(
     app: FastAPI, client: AsyncClient, auth_headers: dict[str, str]
 ) -> None:
+    listed = {**ACCESS, **SERVICE_ACCESS}
     served = operations(app)
-    unlisted = [operation for operation in served if operation not in ACCESS]
-    assert not unlisted, f"give these routes an access rule in ACCESS: {unlisted}"
+    unlisted = [operation for operation in served if operation not in listed]
+    assert not unlisted, f"give these routes a rule in tests/service_routes.py: {unlisted}"
 
     observed = {op: await observed_access(client, op, auth_headers) for op in served}
 
-    assert observed == {operation: ACCESS[operation] for operation in served}
+    assert observed == {operation: listed[operation] for operation in served}
