@@ -213,7 +213,7 @@ def keep_team_work(project: Path, template: Path) -> Report:
             render_recorded_version(project, pristine)
             moved_modules = _keep_removed_files(project, pristine, removed, releases, report)
         report.rewritten = rewrite_moved_imports(project, moved_modules)
-        _name_broken_imports(project, removed, moved_modules, releases, report)
+        _name_broken_imports(project, removed, moved_modules, report)
     _name_renamed_uses(project, releases, report)
     return report
 
@@ -226,8 +226,11 @@ def _keep_removed_files(
         ours = committed(project, path)
         base_file = pristine / path
         base = base_file.read_bytes() if base_file.is_file() else b""
+        # Where a declared move put it, if the update did bring that file.
         destination = releases.destination(path)
-        if destination and (project / destination).is_file():
+        if destination and not (project / destination).is_file():
+            destination = None
+        if destination:
             old_module, new_module = module_of(path), module_of(destination)
             if old_module and new_module:
                 moved_modules[old_module] = new_module
@@ -236,7 +239,7 @@ def _keep_removed_files(
         aside = project / SET_ASIDE / path
         aside.parent.mkdir(parents=True, exist_ok=True)
         aside.write_bytes(ours)
-        if destination and (project / destination).is_file():
+        if destination:
             target = project / destination
             merged, conflicted = merge_three_way(
                 ours, base, target.read_bytes(), (f"yours ({path})", "template before", destination)
@@ -261,7 +264,6 @@ def _name_broken_imports(
     project: Path,
     removed: list[str],
     moved_modules: dict[str, str],
-    releases: Releases,
     report: Report,
 ) -> None:
     gone = [m for m in map(module_of, removed) if m and m not in moved_modules]
@@ -276,20 +278,25 @@ def _name_broken_imports(
 
 
 def _name_renamed_uses(project: Path, releases: Releases, report: Report) -> None:
-    for rename in releases.renamed:
-        defined_in = rename["module"].replace(".", "/")
-        pattern = re.compile(rf"\b{re.escape(rename['old'])}\b")
-        for path in service_python_files(project):
-            relative = path.relative_to(project).as_posix()
+    if not releases.renamed:
+        return
+    patterns = [
+        (rename, re.compile(rf"\b{re.escape(rename['old'])}\b")) for rename in releases.renamed
+    ]
+    for path in service_python_files(project):
+        relative = path.relative_to(project).as_posix()
+        lines = path.read_text(errors="replace").splitlines()
+        for rename, pattern in patterns:
+            defined_in = rename["module"].replace(".", "/")
             if relative in {f"{defined_in}.py", f"{defined_in}/__init__.py"}:
                 continue  # the alias itself
-            for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
-                if pattern.search(line):
-                    report.renamed_uses.append(
-                        f"{relative}:{number}: {rename['old']} is now {rename['new']}"
-                        f" ({rename['module']}, renamed in {rename['release']};"
-                        f" alias until {rename.get('alias_until', 'the next minor release')})"
-                    )
+            report.renamed_uses += [
+                f"{relative}:{number}: {rename['old']} is now {rename['new']}"
+                f" ({rename['module']}, renamed in {rename['release']};"
+                f" alias until {rename.get('alias_until', 'the next minor release')})"
+                for number, line in enumerate(lines, 1)
+                if pattern.search(line)
+            ]
 
 
 def main(argv: list[str] | None = None) -> int:
