@@ -64,18 +64,8 @@ class ServiceSettings(Settings):
     PROJECTS_PER_USER: int = Field(default=3, ge=1)
 '''
 
-SERVICE_WIRING = '''"""The service's own wiring: a header naming the service on every response."""
-
-from __future__ import annotations
-
-from fastapi import FastAPI
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from app.bootstrap.settings import AppSettings
-from app.core.hooks import LifespanHook
-
-
-class ServiceHeaderMiddleware:
+# A pure ASGI middleware adding one response header: the team's and each release's.
+HEADER_MIDDLEWARE = """class {name}:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -86,11 +76,25 @@ class ServiceHeaderMiddleware:
 
         async def send_with_header(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (b"x-service", b"projects")]
+                header = (b"{header}", b"{value}")
+                message["headers"] = [*message.get("headers", []), header]
             await send(message)
 
         await self.app(scope, receive, send_with_header)
+"""
 
+SERVICE_WIRING = f'''"""The service's own wiring: a header naming the service on every response."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.bootstrap.settings import AppSettings
+from app.core.hooks import LifespanHook
+
+
+{HEADER_MIDDLEWARE.format(name="ServiceHeaderMiddleware", header="x-service", value="projects")}
 
 def install(app: FastAPI, settings: AppSettings) -> LifespanHook | None:
     app.add_middleware(ServiceHeaderMiddleware)
@@ -381,23 +385,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class Release{compact}Middleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_header(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                header = (b"x-release", b"{dotted}")
-                message["headers"] = [*message.get("headers", []), header]
-            await send(message)
-
-        await self.app(scope, receive, send_with_header)
-'''
+{middleware}'''
 
 RELEASE_REVISION = '''"""users: release {dotted} note
 
@@ -476,7 +464,12 @@ def release(template: TemplateRepo, version: str, ordinal: int, note: str) -> st
         ),
     )
     (template.path / t / f"app/middleware/release_{compact}.py").write_text(
-        RELEASE_MIDDLEWARE.format(dotted=dotted, compact=compact)
+        RELEASE_MIDDLEWARE.format(
+            dotted=dotted,
+            middleware=HEADER_MIDDLEWARE.format(
+                name=f"Release{compact}Middleware", header="x-release", value=dotted
+            ),
+        )
     )
     template.edit(
         t + "app/main.py",
