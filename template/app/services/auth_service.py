@@ -275,11 +275,14 @@ class AuthService:
     async def _issue(
         self, user_id: uuid.UUID, family_id: uuid.UUID, now: datetime
     ) -> _IssuedRefreshToken:
-        # Expired rows are of no use, not even for reuse detection (an expired token is refused
-        # anyway): each issue deletes the user's, so the table holds live sessions only.
+        # Expired and revoked rows are of no use, not even for reuse detection (their tokens are
+        # refused anyway): each issue deletes the user's, so the table holds live sessions only.
         await self._session.execute(
             delete(RefreshToken)
-            .where(RefreshToken.user_id == user_id, RefreshToken.expires_at <= now)
+            .where(
+                RefreshToken.user_id == user_id,
+                (RefreshToken.expires_at <= now) | RefreshToken.revoked_at.is_not(None),
+            )
             .execution_options(synchronize_session=False)
         )
         token = new_opaque_token()

@@ -15,11 +15,17 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.item import Item
+from app.models.user import User
 
 
 class ItemNotFoundError(Exception):
     def __init__(self) -> None:
         super().__init__("Item not found")
+
+
+class ItemLimitReachedError(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"You have {limit} items, the most one user may have; delete one first")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +37,20 @@ class ItemScope:
 
 
 class ItemService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, *, max_per_owner: int) -> None:
         self._session = session
+        self._max_per_owner = max_per_owner
 
     async def create(self, owner_id: uuid.UUID, *, title: str, description: str | None) -> Item:
+        """Raises ItemLimitReachedError when the owner has `max_per_owner` items already."""
+        # The owner's row stays locked until commit (PostgreSQL; SQLite writes one transaction at
+        # a time anyway): two creations racing past the count cannot both pass it.
+        await self._session.execute(select(User.id).where(User.id == owner_id).with_for_update())
+        owned = await self._session.scalar(
+            select(func.count()).select_from(Item).where(Item.owner_id == owner_id)
+        )
+        if (owned or 0) >= self._max_per_owner:
+            raise ItemLimitReachedError(self._max_per_owner)
         item = Item(owner_id=owner_id, title=title, description=description)
         self._session.add(item)
         await self._session.flush()

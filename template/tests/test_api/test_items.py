@@ -11,8 +11,9 @@ from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api.pagination import MAX_PAGE_SIZE
+from app.bootstrap.settings import AppSettings
 from app.models.role import Role
-from tests.support import sign_up
+from tests.support import client_for, sign_up, started_app
 
 ITEMS = "/api/v1/items"
 ONE_ITEM = ITEMS + "/{item_id}"  # as the OpenAPI document names it
@@ -152,6 +153,29 @@ async def test_the_owner_field_cannot_be_set_by_the_client(
     )
 
     assert created.json()["owner_id"] == owner_id
+
+
+async def test_a_user_past_the_items_cap_gets_a_409_until_one_is_deleted(
+    settings: AppSettings, migrated_engine: AsyncEngine
+) -> None:
+    capped = settings.model_copy(update={"ITEMS_PER_USER_MAX": 2})
+    async with started_app(capped) as app, client_for(app) as client:
+        _owner, headers = await sign_up(client, migrated_engine, "owner")
+        _other, other_headers = await sign_up(client, migrated_engine, "other")
+        first = await create(client, headers, "one")
+        await create(client, headers, "two")
+
+        refused = await client.post(ITEMS, json={"title": "three"}, headers=headers)
+        others = await client.post(ITEMS, json={"title": "theirs"}, headers=other_headers)
+        await client.delete(f"{ITEMS}/{first}", headers=headers)
+        after_deleting = await client.post(ITEMS, json={"title": "three"}, headers=headers)
+
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == (
+        "You have 2 items, the most one user may have; delete one first"
+    )
+    assert others.status_code == 201
+    assert after_deleting.status_code == 201
 
 
 async def test_a_users_items_go_with_the_user(

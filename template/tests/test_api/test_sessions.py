@@ -170,6 +170,28 @@ async def test_expired_rows_go_when_the_user_gets_a_new_token(
     assert len(left) == 1
 
 
+async def test_revoked_rows_go_when_the_user_gets_a_new_token(
+    client: AsyncClient, migrated_engine: AsyncEngine
+) -> None:
+    await sign_up(client, migrated_engine, "tidy")
+    ended = await log_in(client, "tidy")
+    kept = await log_in(client, "tidy")
+    rotated = (await refresh(client, kept)).json()
+    await client.post(LOGOUT, json={"refresh_token": ended["refresh_token"]})
+
+    newest = await log_in(client, "tidy")
+
+    async with migrated_engine.connect() as connection:
+        left = (await connection.execute(select(RefreshToken.token_hash))).scalars().all()
+    def digest(tokens: dict[str, Any]) -> str:
+        return hashlib.sha256(tokens["refresh_token"].encode()).hexdigest()
+
+    # The ended session's row is gone; a live session keeps its spent token (reuse detection).
+    assert digest(ended) not in left
+    assert {digest(kept), digest(rotated), digest(newest)} <= set(left)
+    assert (await refresh(client, ended)).status_code == 401
+
+
 async def test_two_refreshes_racing_with_one_token_revoke_the_family(
     client: AsyncClient, migrated_engine: AsyncEngine
 ) -> None:

@@ -13,17 +13,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
-from app.api.deps import CurrentUser, SessionDep
+from app.api.deps import CurrentUser, SessionDep, SettingsDep
 from app.api.pagination import PageRequestDep
 from app.api.responses import UNAUTHORIZED, error
 from app.schemas.item import ItemCreate, ItemRead, ItemUpdate
 from app.schemas.page import Page
 from app.services.identity_service import AuthenticatedUser
-from app.services.item_service import ItemNotFoundError, ItemScope, ItemService
+from app.services.item_service import (
+    ItemLimitReachedError,
+    ItemNotFoundError,
+    ItemScope,
+    ItemService,
+)
 
 
-async def get_item_service(session: SessionDep) -> ItemService:
-    return ItemService(session)
+async def get_item_service(session: SessionDep, settings: SettingsDep) -> ItemService:
+    return ItemService(session, max_per_owner=settings.ITEMS_PER_USER_MAX)
 
 
 ItemServiceDep = Annotated[ItemService, Depends(get_item_service)]
@@ -41,9 +46,20 @@ def _not_found(exc: ItemNotFoundError) -> HTTPException:
     return HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail=str(exc))
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=UNAUTHORIZED)
+@router.post(
+    "",
+    summary="Create an item of yours (at most ITEMS_PER_USER_MAX)",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        **UNAUTHORIZED,
+        **error(status.HTTP_409_CONFLICT, "You have the most items one user may have"),
+    },
+)
 async def create_item(payload: ItemCreate, user: CurrentUser, items: ItemServiceDep) -> ItemRead:
-    item = await items.create(user.id, title=payload.title, description=payload.description)
+    try:
+        item = await items.create(user.id, title=payload.title, description=payload.description)
+    except ItemLimitReachedError as exc:
+        raise HTTPException(status_code=status.HTTP_409_CONFLICT, detail=str(exc)) from exc
     return ItemRead.model_validate(item)
 
 

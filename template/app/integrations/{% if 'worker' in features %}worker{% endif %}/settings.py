@@ -15,6 +15,20 @@ class WorkerSettings(RedisSettings):
         pattern=r"^[\w.-]+$",
         description="Name of the Redis stream the worker reads (prefixed with REDIS_KEY_PREFIX)",
     )
+    WORKER_QUEUE_MAX_LENGTH: int = Field(
+        default=10_000,
+        ge=1,
+        le=10_000_000,
+        description="Tasks the stream may hold, waiting or running; past it enqueueing answers "
+        "503 (nothing queued is ever trimmed)",
+    )
+    NOTIFICATIONS_PER_USER_PER_HOUR: int = Field(
+        default=20,
+        ge=1,
+        le=100_000,
+        description="Notifications one user may queue per clock hour (POST /notifications); "
+        "past it 429 with Retry-After",
+    )
     WORKER_CONCURRENCY: int = Field(
         default=100,
         ge=1,
