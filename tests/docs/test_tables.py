@@ -1,6 +1,8 @@
 """The docs' tables match their sources: README's question table and the options page against
 copier.yml, the operations page against the compose file, the configuration page against the
-settings classes at runtime, and the login's path against the generated test that traces it."""
+settings classes at runtime, the route access table against the all-on render's routes and
+the generated test that holds each to its rule, and the login's path against the generated test
+that traces it."""
 
 from __future__ import annotations
 
@@ -154,3 +156,56 @@ def test_the_login_path_page_lists_the_modules_the_generated_test_traces() -> No
 
     assert len(listed) == len(set(listed)) <= 8
     assert set(listed) == _login_path_of_the_generated_test()
+
+
+# Run inside the all-on render: every operation of its OpenAPI document.
+SERVED_OPERATIONS = """
+import json
+from app.main import app
+paths = app.openapi()["paths"]
+operations = [f"{method.upper()} {path}" for path, ops in paths.items() for method in ops]
+print(json.dumps(sorted(operations)))
+"""
+
+
+def _access_table() -> dict[str, str]:
+    section = (
+        (TEMPLATE_ROOT / "docs" / "auth.md").read_text().split("## Who may call each route")[1]
+    )
+    return dict(
+        re.findall(r"^\| `([A-Z]+ [^`]+)` \| (public|user|admin) \|", section, re.MULTILINE)
+    )
+
+
+def _access_of_the_generated_test(project: RenderedProject) -> dict[str, str]:
+    """The generated test's ACCESS table, its PUBLIC/USER/ADMIN constants read as their names."""
+    source = (project.path / "tests" / "test_api" / "test_route_access.py").read_text()
+    table = next(
+        node.value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Assign)
+        and any(isinstance(target, ast.Name) and target.id == "ACCESS" for target in node.targets)
+    )
+    assert isinstance(table, ast.Dict)
+    return {
+        ast.literal_eval(key): value.id.lower()
+        for key, value in zip(table.keys, table.values, strict=True)
+        if key is not None and isinstance(value, ast.Name)
+    }
+
+
+@pytest.mark.deep
+def test_the_route_access_table_lists_every_route_of_the_all_on_render(
+    all_on_render: RenderedProject,
+) -> None:
+    """A new route of the template, public or not, is listed in docs/auth.md with its access, and
+    the generated test holds it to the same rule (it runs over every route of the all-on render
+    in the deep tier)."""
+    table = _access_table()
+    all_on_render.sync()
+    served = json.loads(
+        all_on_render.uv("run", "python", "-c", SERVED_OPERATIONS).check().output.splitlines()[-1]
+    )
+
+    assert sorted(table) == served
+    assert _access_of_the_generated_test(all_on_render) == table
