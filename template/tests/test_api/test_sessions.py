@@ -183,6 +183,7 @@ async def test_revoked_rows_go_when_the_user_gets_a_new_token(
 
     async with migrated_engine.connect() as connection:
         left = (await connection.execute(select(RefreshToken.token_hash))).scalars().all()
+
     def digest(tokens: dict[str, Any]) -> str:
         return hashlib.sha256(tokens["refresh_token"].encode()).hexdigest()
 
