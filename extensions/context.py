@@ -4,11 +4,13 @@ Templates never re-derive a feature from raw answers; they read what is assemble
 the feature table (extensions/features.py), the core (core.py), compose.py and kubernetes.py:
 
 - ``features``: names of the enabled features, for conditional file names
-  (``{% if "cache" in features %}cache.py{% endif %}``); ``feature_summaries`` for the README;
+  (``{% if "cache" in features %}cache.py{% endif %}``); ``feature_summaries`` for the README,
+  and ``features_not_chosen`` with the answers that turn each on;
 - ``dependencies`` / ``dev_dependencies``: pyproject lists;
 - ``settings_classes``: the settings classes joined into ``AppSettings``;
   ``feature_settings``: the lines of ``.env.example``; ``test_settings`` / ``test_plugins``:
-  what the generated tests export and load;
+  what the generated tests export and load; ``production_required``: the variables a
+  production start refuses to go without (the after-copy message, README and tests name them);
 - ``integrations`` / ``integration_order``: the modules ``app/bootstrap/integrations.py`` wires;
   ``server_hooks``: gunicorn hooks; ``rate_limit_backend``; ``mail_sender`` (who sends mail);
 - ``compose``: the whole docker-compose file; ``ci_services``: services the CI jobs start;
@@ -23,6 +25,7 @@ import functools
 import importlib
 import sys
 import types
+from collections.abc import Mapping
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -90,6 +93,14 @@ def server_hooks(ordered: list[features.Feature]) -> list[tuple[str, str]]:
     return sorted((module, hook) for hook, module in owners.items())
 
 
+def _data_options(answers: Mapping[str, Any]) -> str:
+    """Answers as `copier update` takes them: `--data redis=true --data cache=true`."""
+    return " ".join(
+        f"--data {question}={str(value).lower() if isinstance(value, bool) else value}"
+        for question, value in answers.items()
+    )
+
+
 def _with_slug(setting: sources.Setting, slug: str) -> sources.Setting:
     return replace(setting, example=setting.example.replace("{slug}", slug))
 
@@ -122,6 +133,11 @@ def _derived(python_version: str, slug: str, names: tuple[str, ...]) -> dict[str
         uv_image=f"{core.UV_IMAGE}@{core.UV_IMAGE_DIGEST}",
         features=list(names),
         feature_summaries=[(f.name, f.summary) for f in enabled],
+        features_not_chosen=[
+            (f.name, f.summary, _data_options(f.example))
+            for f in features.FEATURES
+            if f.name not in names
+        ],
         dependencies=sorted(
             {*core.CORE_DEPENDENCIES, *(d for f in enabled for d in f.dependencies)},
             key=str.lower,
@@ -137,6 +153,7 @@ def _derived(python_version: str, slug: str, names: tuple[str, ...]) -> dict[str
             if f.settings
         ],
         test_settings=[item for f in enabled for item in f.test_environment.items()],
+        production_required=features.production_required(enabled),
         production_test_settings=[
             item for f in enabled for item in f.production_test_environment.items()
         ],

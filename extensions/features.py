@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .sources import Setting, class_settings, feature_files
+from .sources import Setting, class_settings, core_production_required, feature_files
 
 Answers = Mapping[str, Any]
 
@@ -342,6 +342,16 @@ BY_NAME: dict[str, Feature] = {feature.name: feature for feature in FEATURES}
 def enabled_features(answers: Answers) -> list[Feature]:
     """The features complete answers turn on, in table order (KeyError: an answer is missing)."""
     return [feature for feature in FEATURES if feature.when(answers)]
+
+
+def production_required(features: Iterable[Feature]) -> list[str]:
+    """The variables a production start refuses to go without, with these features on: the
+    core's (no default under ProductionRules), then those each feature's settings class names in
+    `require_in_production(...)`. Read from the settings classes, never listed by hand: the
+    after-copy message, the generated README and tests name what the classes refuse."""
+    names = [*core_production_required()]
+    names += [s.name for f in features for s in f.settings if s.required_in_production]
+    return list(dict.fromkeys(names))
 
 
 def wiring_order(features: Iterable[Feature]) -> list[Feature]:

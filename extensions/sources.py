@@ -189,3 +189,48 @@ def class_settings(settings_class: str, root: Path = TEMPLATE_DIR) -> tuple[Sett
         and isinstance(item.target, ast.Name)
         and not ast.unparse(item.annotation).startswith("ClassVar")
     )
+
+
+# The core's settings (Settings) and the rules production lays over them (ProductionRules).
+_CORE_SETTINGS = ("app/core/config.py.jinja", "Settings")
+_PRODUCTION_RULES = ("app/core/environments.py", "ProductionRules")
+
+
+def _fields_with_default(path: str, class_name: str, root: Path) -> dict[str, bool]:
+    """Field name -> whether it has a default, for a class of a file of template/ whose Jinja
+    (if any) sits inside string literals, so the file parses as Python."""
+    tree = ast.parse((root / path).read_text(encoding="utf-8"), filename=path)
+    node = next(
+        (n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name), None
+    )
+    if node is None:
+        raise ValueError(f"template/{path}: no class {class_name}")
+    return {
+        item.target.id: _has_default(item.value)
+        for item in node.body
+        if isinstance(item, ast.AnnAssign)
+        and isinstance(item.target, ast.Name)
+        and not ast.unparse(item.annotation).startswith("ClassVar")
+    }
+
+
+def _has_default(value: ast.expr | None) -> bool:
+    if value is None or (isinstance(value, ast.Constant) and value.value is Ellipsis):
+        return False
+    if isinstance(value, ast.Call) and ast.unparse(value.func) == "Field":
+        keywords = {keyword.arg for keyword in value.keywords}
+        given = value.args[0] if value.args else None
+        return bool({"default", "default_factory"} & keywords) or (
+            given is not None and _has_default(given)
+        )
+    return True
+
+
+@functools.cache
+def core_production_required(root: Path = TEMPLATE_DIR) -> tuple[str, ...]:
+    """The core's variables production refuses to start without: its fields that have no
+    default once ProductionRules is laid over Settings, in their order there."""
+    core = _fields_with_default(*_CORE_SETTINGS, root)
+    rules = _fields_with_default(*_PRODUCTION_RULES, root)
+    merged = {**core, **rules}  # the rules' declaration wins; the core's order comes first
+    return tuple(name for name, has_default in merged.items() if not has_default)

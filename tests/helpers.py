@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import io
 import os
@@ -59,6 +60,8 @@ class RenderedProject:
     answers: dict[str, Any]
     python: str | None = None
     env: dict[str, str] = field(default_factory=dict)
+    # What Copier printed after rendering it (`_message_after_copy` in copier.yml).
+    message_after_copy: str = ""
 
     def run(
         self, *args: str, env: dict[str, str] | None = None, timeout: float = 600
@@ -97,20 +100,32 @@ def project_environment() -> dict[str, str]:
     return env
 
 
+# The first line of copier.yml's `_message_after_copy`.
+MESSAGE_AFTER_COPY_START = "Your service "
+
+
 def render(destination: Path, answers: dict[str, Any]) -> RenderedProject:
     project_dir = destination / "project"
-    copier.run_copy(
-        str(TEMPLATE_ROOT),
-        str(project_dir),
-        data=answers,
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-        vcs_ref="HEAD",
-    )
+    # Not quiet, so Copier prints the after-copy message (to sys.stderr, like its file list).
+    printed = io.StringIO()
+    with contextlib.redirect_stderr(printed):
+        copier.run_copy(
+            str(TEMPLATE_ROOT),
+            str(project_dir),
+            data=answers,
+            defaults=True,
+            unsafe=True,
+            quiet=False,
+            vcs_ref="HEAD",
+        )
+    output = printed.getvalue()
     recorded = yaml.safe_load((project_dir / ".copier-answers.yml").read_text())
     answers = {key: value for key, value in recorded.items() if not key.startswith("_")}
-    return RenderedProject(path=project_dir, answers=answers)
+    return RenderedProject(
+        path=project_dir,
+        answers=answers,
+        message_after_copy=output[output.rindex(MESSAGE_AFTER_COPY_START) :],
+    )
 
 
 def find_python(version: str) -> str | None:

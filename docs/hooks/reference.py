@@ -580,8 +580,8 @@ def configuration_markdown(project: Path, context: ModuleType) -> str:
             for env in ENVIRONMENTS
         )
         + ". Real environment variables win over every file; empty values are ignored.",
-        "**required** means the service refuses to start without it, naming the variable on",
-        "one line (`configuration error: invalid production configuration: ...`).",
+        "**required** means the service refuses to start without it, naming it with every other",
+        "variable at fault (`configuration error: invalid production configuration: ...`).",
         "",
         "## Core settings (every service)",
         "",

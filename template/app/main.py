@@ -114,5 +114,5 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
 try:
     app = create_app()
 except ConfigurationError as error:
-    # One line naming the variables at fault, instead of a traceback.
+    # The variables at fault, every one of them, instead of a traceback.
     raise SystemExit(f"configuration error: {error}") from None

@@ -19,7 +19,7 @@ from extensions.core import CORE_DEPENDENCIES
 from extensions.features import FEATURES
 from tests.ci_checks import schema_errors, zizmor_findings
 from tests.helpers import RenderedProject, project_environment, render
-from tests.rendered_settings import settings_fields
+from tests.rendered_settings import production_required, settings_fields
 from tests.scenarios import (
     ALL_ON,
     OPTION_CONTENT,
@@ -227,3 +227,45 @@ def test_ci_configuration_is_valid(scenario: RenderedProject) -> None:
 def check_schema(path: Path, schema: str) -> None:
     errors = schema_errors(path, schema)
     assert errors is None, errors
+
+
+# copier.yml's `_message_after_copy`: the line above the variables it lists, one per line.
+AFTER_COPY_REQUIRED = "Production refuses to start until each of these is set"
+
+
+def test_the_after_copy_message_names_every_variable_production_requires(
+    scenario: RenderedProject,
+) -> None:
+    """The message lists what the render's own settings classes refuse to start without (read
+    here from its source, not from the feature table the message is rendered from); the deep
+    tier holds the same list to a real production start (test_generated_project.py)."""
+    listed_part = scenario.message_after_copy.split(AFTER_COPY_REQUIRED, 1)[1]
+    listed = re.findall(r"^  - ([A-Z][A-Z0-9_]*)$", listed_part, re.MULTILINE)
+
+    assert len(listed) == len(set(listed))
+    assert set(listed) == production_required(scenario.path, scenario.answers)
+
+
+# A page of documentation named by path (`docs/operations.md`), and a Markdown link to a local
+# page (`[operations](operations.md#client-addresses)`).
+DOCS_PATH = re.compile(r"(?<![\w.-])((?:\.\./)*docs/[\w./-]*?[\w-]\.md)\b")
+MARKDOWN_LINK = re.compile(r"\]\((?![a-z][\w+.-]*:|#)([^)\s#]+\.md)(?:#[^)\s]*)?\)")
+
+
+def test_every_page_of_documentation_a_file_points_to_is_in_the_render(
+    scenario: RenderedProject,
+) -> None:
+    """No docs site is published: a page a file names must ship with the service."""
+    missing = []
+    for path in scenario.files():
+        text = path.read_text(encoding="utf-8", errors="replace")
+        named = DOCS_PATH.findall(text)
+        if path.suffix == ".md":
+            named += MARKDOWN_LINK.findall(text)
+        missing += [
+            f"{path.relative_to(scenario.path)} -> {page}"
+            for page in named
+            if not (scenario.path / page).is_file() and not (path.parent / page).is_file()
+        ]
+
+    assert missing == []

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 import uuid
 from pathlib import Path
@@ -27,6 +28,7 @@ from tests.helpers import (
     UV,
     RenderedProject,
 )
+from tests.rendered_settings import settings_fields
 from tests.scenarios import options_on
 from tests.services import (
     postgres_database,
@@ -316,6 +318,41 @@ def _probe_worker(
     # `uv run` forwarded the SIGTERM: a graceful stop, status 0.
     assert worker.returncode == 0, run.output[-3000:]
     assert '"message": "worker stopped"' in run.output, run.output[-3000:]
+
+
+def _refused_names(output: str) -> set[str]:
+    """The variables a refusal with several problems names, one line each."""
+    heading = "configuration error: invalid production configuration, "
+    refusal = output[output.rindex(heading) :].splitlines()
+    count = int(refusal[0].removeprefix(heading).split(" ", 1)[0])
+    lines = refusal[1 : 1 + count]
+    assert all(line.startswith("  - ") for line in lines), refusal
+    return {line.removeprefix("  - ").split(" ", 1)[0] for line in lines}
+
+
+def test_a_first_production_start_names_every_variable_the_after_copy_message_listed(
+    installed_project: RenderedProject,
+) -> None:
+    """Started as the README says, with ENVIRONMENT=production and nothing else set (the
+    shipped .env.production's placeholders are read): one refusal names every variable, and
+    they are those the after-copy message told the user to set."""
+    listed = set(re.findall(r"^  - ([A-Z][A-Z0-9_]*)$", installed_project.message_after_copy, re.M))
+    # Empty counts as unset: nothing the test runner's environment holds is read.
+    unset = dict.fromkeys(settings_fields(installed_project.path, installed_project.answers), "")
+    starts: list[dict[str, str]] = [{}]
+    if "metrics" in options_on(installed_project.answers):
+        # Several processes: gunicorn's arbiter reads only the core's settings (importing the
+        # integrations would create the metrics collectors before the workers fork) and names
+        # everything when refused.
+        starts.append({"WEB_CONCURRENCY": "2", "MIGRATE_ON_START": "false"})
+    for start in starts:
+        result = installed_project.uv(
+            "run", "scripts/start.sh", env={**unset, "ENVIRONMENT": "production", **start}
+        )
+
+        assert result.returncode != 0, result.output[-3000:]
+        assert "Traceback" not in result.output, result.output[-6000:]
+        assert _refused_names(result.output) == listed, (start, result.output[-3000:])
 
 
 @pytest.mark.parametrize(

@@ -5,13 +5,13 @@ from pathlib import Path
 from typing import Self
 
 import pytest
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 
 from app.bootstrap.settings import AppSettings, DevelopmentSettings, ProductionSettings
 from app.core.config import Environment, Settings, require_in_production
-from app.core.config_loading import ConfigurationError, load_settings
+from app.core.config_loading import ConfigurationError, load_settings, load_settings_or_exit
 from app.core.environments import settings_for
-from tests.features import PRODUCTION_TEST_ENVIRONMENT
+from tests.features import PRODUCTION_REQUIRED, PRODUCTION_TEST_ENVIRONMENT
 from tests.support import PROJECT_ROOT
 
 # Made per run: a key written in these files would be published, and refused.
@@ -212,3 +212,102 @@ def test_an_environment_class_is_built_once_and_keeps_the_rules_first() -> None:
     assert production.ENVIRONMENT is Environment.PRODUCTION
     assert production.model_fields["DOCS_ENABLED"].default is False
     assert ProductionSettings.model_fields["DOCS_ENABLED"].default is False
+
+
+def _named(message: str) -> list[str]:
+    """The variable each line of a refusal with several problems starts with."""
+    heading, *lines = message.split("\n")
+    assert heading == f"invalid production configuration, {len(lines)} problems:", message
+    assert all(line.startswith("  - ") for line in lines), message
+    return [line.removeprefix("  - ").split(" ", 1)[0] for line in lines]
+
+
+def test_production_with_nothing_set_names_every_required_variable_at_once(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    """What a newcomer meets on a first production start: one refusal listing every variable
+    the service needs, not one variable per attempt."""
+    for name in ProductionSettings.model_fields:
+        clean_environment.delenv(name, raising=False)
+
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings("production", AppSettings)
+
+    named = _named(str(raised.value))
+    assert sorted(named) == sorted(PRODUCTION_REQUIRED)
+    assert len(named) == len(set(named))
+
+
+class CheckedGatewaySettings(GatewaySettings):
+    """Checks across fields that refuse alongside each other and alongside invalid fields."""
+
+    GATEWAY_TIMEOUT_SECONDS: float = 5.0
+    GATEWAY_TOKEN: SecretStr
+
+    @model_validator(mode="after")
+    def bound_the_timeout_in_production(self) -> Self:
+        if self.ENVIRONMENT is Environment.PRODUCTION and self.GATEWAY_TIMEOUT_SECONDS > 2:
+            raise ValueError("GATEWAY_TIMEOUT_SECONDS must be at most 2 in production")
+        return self
+
+    @model_validator(mode="after")
+    def refuse_a_short_token(self) -> Self:
+        if len(self.GATEWAY_TOKEN.get_secret_value()) < 8:
+            raise ValueError("GATEWAY_TOKEN must be at least 8 characters")
+        return self
+
+
+def test_invalid_fields_and_every_refusing_check_are_named_together(
+    production_environment: pytest.MonkeyPatch,
+) -> None:
+    production_environment.setenv("ALLOWED_HOSTS", "*")
+    production_environment.setenv("GATEWAY_TOKEN", "short")
+
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings("production", CheckedGatewaySettings)
+
+    assert str(raised.value).split("\n") == [
+        "invalid production configuration, 4 problems:",
+        "  - ALLOWED_HOSTS must list host names explicitly; '*' is not allowed in production",
+        "  - GATEWAY_URL is required",
+        "  - GATEWAY_TIMEOUT_SECONDS must be at most 2 in production",
+        "  - GATEWAY_TOKEN must be at least 8 characters",
+    ]
+
+
+def test_a_check_on_an_invalid_field_waits_until_the_field_is_valid(
+    production_environment: pytest.MonkeyPatch,
+) -> None:
+    """An invalid value is named once, by its own problem: a check that reads it runs at the
+    next start, and one that cannot run without it does not turn into a traceback."""
+    production_environment.setenv("GATEWAY_URL", "https://gateway.internal")
+    production_environment.setenv("GATEWAY_TIMEOUT_SECONDS", "soon")
+
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings("production", CheckedGatewaySettings)
+
+    assert _named(str(raised.value)) == ["GATEWAY_TIMEOUT_SECONDS", "GATEWAY_TOKEN"]
+    assert "GATEWAY_TOKEN is required" in str(raised.value)
+
+
+def test_a_command_reading_part_of_the_settings_names_everything_the_start_refuses(
+    production_environment: pytest.MonkeyPatch,
+) -> None:
+    """Migrations read the core's settings: refused, they name the integrations' problems too,
+    so the first start does not stop at the core's and the next one at the rest."""
+    production_environment.setenv("ENVIRONMENT", "production")
+    production_environment.delenv("DATABASE_URL")
+
+    with pytest.raises(SystemExit) as exited:
+        load_settings_or_exit(Settings, whole=lambda: GatewaySettings)
+
+    assert _named(str(exited.value).removeprefix("configuration error: ")) == [
+        "DATABASE_URL",
+        "GATEWAY_URL",
+    ]
+    production_environment.setenv("GATEWAY_URL", "https://gateway.internal")
+    with pytest.raises(SystemExit) as exited:
+        load_settings_or_exit(Settings, whole=lambda: GatewaySettings)
+    assert str(exited.value) == (
+        "configuration error: invalid production configuration: DATABASE_URL is required"
+    )

@@ -14,7 +14,7 @@ from taskiq import AsyncBroker
 from taskiq.message import BrokerMessage
 from taskiq_redis import RedisAsyncResultBackend, RedisStreamBroker
 
-from app.core.config_loading import ConfigurationError, load_settings, selected_environment
+from app.core.config_loading import load_settings_or_exit
 from app.integrations.redis import redis_key
 from app.integrations.worker.request_id import RequestIdLabel
 from app.integrations.worker.settings import WorkerSettings
@@ -90,7 +90,6 @@ def create_broker(settings: WorkerSettings) -> AsyncBroker:
     return stream.with_result_backend(results).with_middlewares(RequestIdLabel())
 
 
-try:
-    broker = create_broker(load_settings(selected_environment(), WorkerSettings))
-except ConfigurationError as error:
-    raise SystemExit(f"configuration error: {error}") from None
+# Refused in the API process, the exit names every variable the API's start refuses; in the
+# worker process, those of the worker's settings.
+broker = create_broker(load_settings_or_exit(WorkerSettings))
