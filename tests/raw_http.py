@@ -1,5 +1,5 @@
-"""Raw HTTP/1.1 over a loopback socket, for request heads no HTTP client would send: oversized,
-with thousands of fields, or dribbled a byte at a time. Every wait is bounded."""
+"""Raw HTTP/1.1 over a loopback socket, for requests no HTTP client would send: heads oversized or
+with thousands of fields, heads or bodies dribbled a byte at a time. Every wait is bounded."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 HEAD_START = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+# A header begun and never ended.
+UNFINISHED_HEADER = HEAD_START + b"X-Slow: "
 
 
 def oversized_header(size: int, finished: bool = True) -> bytes:
@@ -30,13 +32,25 @@ def exchange(port: int, data: bytes, wait_seconds: float = 10) -> bytes:
         return _read_until_closed(sock, time.monotonic() + wait_seconds)
 
 
-def dribble(port: int, every_seconds: float, wait_seconds: float) -> tuple[bytes, float]:
-    """A head started and then never finished, one byte every `every_seconds`: (what the server
-    answered, seconds until it closed the connection), giving up after `wait_seconds`."""
+def unfinished_body(path: str, length: int = 100_000) -> bytes:
+    """A JSON POST's head announcing `length` bytes of body, and the body's first byte."""
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {length}\r\n\r\n"
+    )
+    return head.encode() + b"{"
+
+
+def dribble(
+    port: int, every_seconds: float, wait_seconds: float, start: bytes = UNFINISHED_HEADER
+) -> tuple[bytes, float]:
+    """`start` (a head or body begun), then never finished: one byte every `every_seconds`.
+    Returns what the server answered and the seconds until it closed the connection, giving up
+    after `wait_seconds`."""
     started = time.monotonic()
     deadline = started + wait_seconds
     with socket.create_connection(("127.0.0.1", port), timeout=wait_seconds) as sock:
-        sock.sendall(HEAD_START + b"X-Slow: ")
+        sock.sendall(start)
         sock.settimeout(every_seconds)
         answer = b""
         while time.monotonic() < deadline:

@@ -26,7 +26,7 @@ if [ "${WEB_CONCURRENCY:-1}" -gt 1 ]; then
 fi
 
 # One process. `--workers 1` explicitly: uvicorn would otherwise read WEB_CONCURRENCY itself.
-# `--http`: httptools with the request head bounded (HTTP_MAX_HEADER_BYTES and the like).
+# `--http`: httptools with the request head and body bounded (HTTP_MAX_HEADER_BYTES and the like).
 exec python -m uvicorn app.main:app \
     --http app.bootstrap.http_protocol:LimitedHttpToolsProtocol \
     --host "${HOST:-127.0.0.1}" \

@@ -41,6 +41,7 @@ from tests.raw_http import (
     rss_mib,
     server_pid,
     status,
+    unfinished_body,
 )
 from tests.scenarios import ALL_ON
 
@@ -54,6 +55,8 @@ LOAD_SECONDS = int(os.environ.get("TEMPLATE_LOAD_SECONDS", "10"))
 # Shorter than the default 10 s, so the slow-header test is quick; long enough for the load test's
 # clients, which send each request whole.
 HEADER_TIMEOUT_SECONDS = 2
+# Likewise for a request's body.
+BODY_TIMEOUT_SECONDS = 2
 # Production Argon2 (64 MiB, t=3) with a narrow gate, so a bounded burst overflows it.
 HASH_CONCURRENCY = 2
 HASH_QUEUE_LIMIT = 4
@@ -112,6 +115,7 @@ def service(
         "PASSWORD_HASH_QUEUE_LIMIT": str(HASH_QUEUE_LIMIT),
         "LOG_LEVEL": "WARNING",
         "HTTP_HEADER_TIMEOUT_SECONDS": str(HEADER_TIMEOUT_SECONDS),
+        "HTTP_BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT_SECONDS),
         # start.sh creates this admin: the fuzzer reaches past the admin routes' 403.
         "FIRST_SUPERUSER_EMAIL": "fuzz-admin@example.com",
         "FIRST_SUPERUSER_USERNAME": "fuzzadmin",
@@ -368,3 +372,18 @@ def test_oversized_and_slow_request_heads_are_cut_off(service: str) -> None:
         "RSS around ten unfinished 20 MB headers",
         f"{before:.0f} MiB before, {after:.0f} MiB after",
     )
+
+
+def test_a_dribbled_request_body_is_cut_off(service: str) -> None:
+    """The body has HTTP_BODY_TIMEOUT_SECONDS after its headers, however steadily it trickles."""
+    port = int(service.rsplit(":", 1)[1])
+
+    # The login route waits for the body; a byte every half second would take 14 hours.
+    answer, closed_after = dribble(
+        port, every_seconds=0.5, wait_seconds=30, start=unfinished_body("/api/v1/auth/login")
+    )
+
+    assert status(answer) == 408, answer[:300]
+    assert b'"detail": "Request body not received in time"' in answer
+    assert closed_after < BODY_TIMEOUT_SECONDS + 10  # generous: a bound, not a timing
+    record("dribbled request body", f"408, connection closed after {closed_after:.1f}s")

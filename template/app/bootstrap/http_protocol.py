@@ -1,13 +1,24 @@
-"""uvicorn's httptools protocol, with a request's line and headers bounded in size, count and time.
+"""uvicorn's httptools protocol, with a request's line and headers bounded in size, count and time,
+and its body in time.
 
 httptools (uvicorn[standard]'s parser) takes headers of any size, any number of them, and waits
-for them as long as the client likes: a 20 MB header is buffered whole, and a client sending one
-byte every few seconds holds its connection for good. This protocol refuses a request whose
-line and headers take more than HTTP_MAX_HEADER_BYTES, or that has more than HTTP_MAX_HEADERS
-fields, with 431; headers not complete HTTP_HEADER_TIMEOUT_SECONDS after the connection opened
-(or, on a kept-alive connection, after the request's first byte) with 408; and a request the
-parser cannot read with 400. Each answer has the service's error body and closes the connection.
-None of this reaches the app: the middleware only ever sees requests within the limits.
+for them and for the body as long as the client likes: a 20 MB header is buffered whole, and a
+client sending one byte every few seconds holds its connection for good. This protocol refuses a
+request whose line and headers take more than HTTP_MAX_HEADER_BYTES, or that has more than
+HTTP_MAX_HEADERS fields, with 431; headers not complete HTTP_HEADER_TIMEOUT_SECONDS after the
+connection opened (or, on a kept-alive connection, after the request's first byte) with 408; and
+a request the parser cannot read with 400. Each answer has the service's error body and closes
+the connection. None of this reaches the app: the middleware only ever sees requests within the
+limits.
+
+The body has HTTP_BODY_TIMEOUT_SECONDS from the end of the headers to arrive whole. One deadline
+for the whole body, not a limit on the gap between reads: a client keeping every gap short (a
+byte a second) would pass any gap limit and still hold the connection for good, while a body is
+at most MAX_REQUEST_BODY_BYTES, so one deadline fits every honest upload. Late, it is answered
+with 408 if the app has not answered yet (the app, waiting for the rest, sees the client leave
+and whatever it answers is dropped), and the connection closes either way. Time the service
+itself holds the body back (the app has not read what came, a pipelined request waits its turn,
+100 Continue is not sent yet) is not the client's: at the deadline it gets the time again.
 
 Both ways of serving use it: scripts/start.sh (`uvicorn --http`) and the gunicorn workers
 (app/bootstrap/gunicorn_conf.py). It is also the one protocol they use: where httptools cannot
@@ -65,6 +76,11 @@ def _service_limits() -> HeadLimits:
     return HeadLimits.from_settings(get_settings())
 
 
+@lru_cache(maxsize=1)
+def _service_body_timeout() -> float:
+    return get_settings().HTTP_BODY_TIMEOUT_SECONDS
+
+
 class _RefusedError(Exception):
     """Raised from a parser callback once the request is answered, so the parser stops there."""
 
@@ -80,6 +96,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     # None: the service's settings, first read when a connection opens (by then the app has
     # loaded them, or refused to start naming the variable at fault).
     limits: ClassVar[HeadLimits | None] = None
+    body_timeout_seconds: ClassVar[float | None] = None
 
     def __init__(
         self,
@@ -93,28 +110,31 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._max_head_bytes = limits.max_bytes
         self._max_fields = limits.max_fields
         self._head_timeout = limits.timeout_seconds
+        self._body_timeout = self.body_timeout_seconds or _service_body_timeout()
         # Between a request's first byte and the end of its headers.
         self._in_head = False
+        # Between the end of a request's headers and the end of its body.
+        self._in_body = False
         # Bytes of the reads that ended inside the current head.
         self._head_bytes = 0
         # Bytes of the current read.
         self._read_bytes = 0
         # A request ended during the current read: its bytes may begin the read.
         self._message_ended = False
-        # Loop time by which the current (or first) head must be complete; 0.0 when none is due.
-        self._head_deadline = 0.0
-        self._head_timer: asyncio.TimerHandle | None = None
+        # Loop time by which the current (or first) head, or the current body, must be
+        # complete; 0.0 when none is due. One at a time: a body ends before the next head begins.
+        self._deadline = 0.0
+        self._timer: asyncio.TimerHandle | None = None
         self._refused = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         # The first request's headers are due this long after connecting, however long the
         # client waits before its first byte.
-        self._head_deadline = self.loop.time() + self._head_timeout
-        self._head_timer = self.loop.call_at(self._head_deadline, self._head_timer_fired)
+        self._set_deadline(self.loop.time() + self._head_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_head_timer()
+        self._cancel_timer()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -141,6 +161,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self._head_bytes += len(data)
             if self._head_bytes > self._max_head_bytes:
                 self._refuse_oversized()
+        elif self._in_body and not self._deadline:
+            # Armed here, once the read that ended the headers is parsed: a body that came with
+            # them (most requests) costs no timer.
+            self._set_deadline(self.loop.time() + self._body_timeout)
 
     # Parser callbacks
 
@@ -148,10 +172,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._in_head = True
         self._head_bytes = 0
-        if not self._head_deadline:
-            self._head_deadline = self.loop.time() + self._head_timeout
-        if self._head_timer is None:
-            self._head_timer = self.loop.call_at(self._head_deadline, self._head_timer_fired)
+        if not self._deadline:
+            self._set_deadline(self.loop.time() + self._head_timeout)
 
     def on_headers_complete(self) -> None:
         # What the reads ending inside this head did not count: this read's share of it.
@@ -168,36 +190,80 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             )
             raise _RefusedError
         self._in_head = False
+        self._in_body = True
         # No timer is cancelled here: one left running finds nothing due and stops, so a busy
         # kept-alive connection arms about one timer per timeout, not one per request.
-        self._head_deadline = 0.0
+        self._deadline = 0.0
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         self._message_ended = True
+        self._in_body = False
+        self._deadline = 0.0
         super().on_message_complete()
 
     # Refusals
 
-    def _head_timer_fired(self) -> None:
-        self._head_timer = None
-        deadline = self._head_deadline
+    def _set_deadline(self, deadline: float) -> None:
+        self._deadline = deadline
+        timer = self._timer
+        # A timer due no later is kept: it finds this deadline and waits on for it.
+        if timer is None or timer.when() > deadline:
+            if timer is not None:
+                timer.cancel()
+            self._timer = self.loop.call_at(deadline, self._deadline_passed)
+
+    def _deadline_passed(self) -> None:
+        self._timer = None
+        deadline = self._deadline
         if not deadline or self.transport.is_closing():
             return
-        if self.loop.time() < deadline:
-            # Armed for an earlier request's head; this one is due later.
-            self._head_timer = self.loop.call_at(deadline, self._head_timer_fired)
+        now = self.loop.time()
+        if now < deadline:
+            # Armed for an earlier deadline; this one is due later.
+            self._timer = self.loop.call_at(deadline, self._deadline_passed)
         elif self._in_head:
             self._refuse(HTTPStatus.REQUEST_TIMEOUT, "Request headers not received in time")
+        elif self._in_body:
+            self._body_late(now)
         else:
             # Connected, and not one byte of a request since: nothing to answer.
-            self._head_deadline = 0.0
+            self._deadline = 0.0
             self.transport.close()
 
-    def _cancel_head_timer(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
+    def _body_late(self, now: float) -> None:
+        cycle = self.cycle
+        if self.flow.read_paused or cycle.waiting_for_100_continue:
+            # The service holds the body back, not the client: it gets its time again.
+            self._set_deadline(now + self._body_timeout)
+            return
+        if not cycle.response_started:
+            # The app may be waiting for the rest: it sees the client leave, and what it answers
+            # is dropped. Ended here, so the refusal is written at once.
+            cycle.disconnected = True
+            cycle.message_event.set()
+            # The id the app gave the request (app/middleware/request_id.py), so the refusal and
+            # the app's own lines of the request are found together.
+            request_id = cycle.scope.get("state", {}).get("request_id")
+            self._refuse(
+                HTTPStatus.REQUEST_TIMEOUT,
+                "Request body not received in time",
+                request_id if isinstance(request_id, str) else None,
+            )
+            return
+        # Answered already, or answering without the body: the rest is not waited for.
+        logger.warning(
+            "connection closed: request body not received in time",
+            extra={"client": self.client[0] if self.client else None},
+        )
+        self._in_body = False
+        self._deadline = 0.0
+        self.transport.close()
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def _refuse_oversized(self) -> None:
         self._refuse(
@@ -205,26 +271,23 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             f"Request line and headers larger than {self._max_head_bytes} bytes",
         )
 
-    def _refuse(self, status: HTTPStatus, detail: str) -> None:
-        """Answer `status` with the service's error body, then close the connection."""
+    def _refuse(self, status: HTTPStatus, detail: str, request_id: str | None = None) -> None:
+        """Answer `status` with the service's error body, then close the connection; the
+        request id is a fresh one unless given."""
         self._refused = True
         self._in_head = False
-        self._head_deadline = 0.0
-        self._cancel_head_timer()
-        request_id = os.urandom(16).hex()
-        token = request_id_var.set(request_id)
-        try:
-            logger.warning(
-                "request refused: %d %s",
-                status,
-                detail,
-                extra={"status": int(status), "client": self.client[0] if self.client else None},
-            )
-        finally:
-            request_id_var.reset(token)
-        if self.cycle is not None and not self.cycle.response_complete:
+        self._in_body = False
+        self._deadline = 0.0
+        self._cancel_timer()
+        request_id = self._log_refusal(status, detail, request_id or os.urandom(16).hex())
+        if (
+            self.cycle is not None
+            and not self.cycle.response_complete
+            and not self.cycle.disconnected
+        ):
             # An earlier request's response is still being written (HTTP pipelining): an answer
-            # now would land inside it. That one finishes, then the connection closes.
+            # now would land inside it. That one finishes, then the connection closes. (A request
+            # refused for its late body has its own cycle, ended by then: it is answered now.)
             self.cycle.keep_alive = False
             self.flow.pause_reading()
             return
@@ -237,13 +300,32 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         else:
             self.transport.close()
 
+    def _log_refusal(self, status: HTTPStatus, detail: str, request_id: str) -> str:
+        """Log the refusal under the request id its answer carries; returns it."""
+        token = request_id_var.set(request_id)
+        try:
+            logger.warning(
+                "request refused: %d %s",
+                status,
+                detail,
+                extra={"status": int(status), "client": self.client[0] if self.client else None},
+            )
+        finally:
+            request_id_var.reset(token)
+        return request_id
 
-def protocol_with(limits: HeadLimits) -> type[LimitedHttpToolsProtocol]:
-    """The protocol with other limits than the settings' (a test server's, say)."""
+
+def protocol_with(
+    limits: HeadLimits, body_timeout_seconds: float | None = None
+) -> type[LimitedHttpToolsProtocol]:
+    """The protocol with other limits than the settings' (a test server's, say); the body's
+    timeout is the settings' unless given."""
     chosen = limits
+    chosen_body_timeout = body_timeout_seconds
 
     class Limited(LimitedHttpToolsProtocol):
         limits = chosen
+        body_timeout_seconds = chosen_body_timeout
 
     return Limited
 

@@ -1,5 +1,6 @@
-"""Request heads bounded in size, field count and time by the protocol the service is served with
-(app/bootstrap/http_protocol.py), over real sockets: the app behind it is the test app."""
+"""Request heads bounded in size, field count and time, and bodies in time, by the protocol the
+service is served with (app/bootstrap/http_protocol.py), over real sockets: the app behind it is
+the test app."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from uvicorn.importer import import_from_string
 from uvicorn.server import ServerState
 
@@ -30,6 +31,7 @@ WAIT_SECONDS = 5
 LIMITS = HeadLimits(max_bytes=4096, max_fields=20, timeout_seconds=WAIT_SECONDS)
 # For the tests of the timeout itself.
 QUICK = dataclasses.replace(LIMITS, timeout_seconds=0.3)
+QUICK_BODY_SECONDS = 0.3
 PROTOCOL = "app.bootstrap.http_protocol:LimitedHttpToolsProtocol"
 
 
@@ -76,6 +78,13 @@ async def quick_port(app: FastAPI) -> AsyncIterator[int]:
         yield bound
 
 
+@pytest.fixture
+async def quick_body_port(app: FastAPI) -> AsyncIterator[int]:
+    """Served with QUICK_BODY_SECONDS for a body, and time enough for every head."""
+    async with serving(app, protocol_with(LIMITS, QUICK_BODY_SECONDS)) as bound:
+        yield bound
+
+
 @asynccontextmanager
 async def connection(port: int) -> AsyncIterator[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -118,6 +127,23 @@ async def closed(reader: asyncio.StreamReader) -> bool:
 def request(path: str = "/health", fields: list[tuple[str, str]] | None = None) -> bytes:
     lines = [f"GET {path} HTTP/1.1", "Host: test", *(f"{n}: {v}" for n, v in fields or [])]
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def post_head(path: str, length: int, method: str = "POST", extra: str = "") -> bytes:
+    """The head of a request whose body is `length` bytes of JSON; `extra`: more header lines."""
+    return (
+        f"{method} {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {length}\r\n{extra}\r\n"
+    ).encode()
+
+
+async def dribble(writer: asyncio.StreamWriter, data: bytes, every_seconds: float = 0.05) -> None:
+    """`data` a byte at a time; stops when the server closes the connection."""
+    for index in range(len(data)):
+        if writer.is_closing():
+            return
+        await send(writer, data[index : index + 1])
+        await asyncio.sleep(every_seconds)
 
 
 @pytest.mark.slow  # waits out the header timeout
@@ -214,6 +240,121 @@ async def test_a_connection_that_sends_nothing_is_closed_without_an_answer(
         assert await asyncio.wait_for(reader.read(), WAIT_SECONDS) == b""
 
 
+@pytest.mark.slow  # waits out the body timeout
+async def test_a_body_dribbled_past_the_timeout_is_refused_with_408(
+    quick_body_port: int, json_log: io.StringIO
+) -> None:
+    body = json.dumps(user_payload()).encode()
+    async with connection(quick_body_port) as (reader, writer):
+        await send(writer, post_head("/api/v1/auth/register", len(body)) + body[:5])
+        # A byte every 50 ms: far longer in all than the timeout, never idle for long.
+        dribbling = asyncio.create_task(dribble(writer, body[5:]))
+        try:
+            refused = await answer(reader)
+            assert await closed(reader)
+        finally:
+            dribbling.cancel()
+
+    assert refused.status == 408
+    assert refused.headers["content-type"] == "application/json"
+    assert refused.headers["connection"] == "close"
+    assert refused.json() == {
+        "detail": "Request body not received in time",
+        "request_id": refused.headers["x-request-id"],
+    }
+    records = log_records(json_log)
+    [line] = [r for r in records if r["logger"] == "app.bootstrap.http_protocol"]
+    assert (line["request_id"], line["status"]) == (refused.headers["x-request-id"], 408)
+    # The app, left waiting for the rest, saw the client leave: no error of its own, and its
+    # access line is found under the refusal's request id.
+    assert [r for r in records if r["level"] == "ERROR"] == []
+    [access] = [r for r in records if r["logger"] == "app.access"]
+    assert access["request_id"] == line["request_id"]
+
+
+@pytest.mark.slow  # waits out the body timeout
+async def test_a_body_the_app_answered_without_does_not_hold_the_connection(
+    quick_body_port: int,
+) -> None:
+    async with connection(quick_body_port) as (reader, writer):
+        # /health reads no body: it answers at once, and the rest never comes whole.
+        await send(writer, post_head("/health", 1000, method="GET") + b"{")
+        dribbling = asyncio.create_task(dribble(writer, b" " * 999))
+        try:
+            answered = await answer(reader)
+            assert await closed(reader)
+        finally:
+            dribbling.cancel()
+
+    assert answered.status == 200
+
+
+@pytest.mark.slow  # sends bodies in pieces
+async def test_bodies_within_the_timeout_are_served_on_a_kept_alive_connection(
+    quick_body_port: int,
+) -> None:
+    first = json.dumps(user_payload()).encode()
+    second = json.dumps(user_payload(email="second@example.com", username="second")).encode()
+    async with connection(quick_body_port) as (reader, writer):
+        await send(writer, post_head("/api/v1/auth/register", len(first)))
+        for piece in (first[:10], first[10:20], first[20:]):
+            await asyncio.sleep(QUICK_BODY_SECONDS / 5)
+            await send(writer, piece)
+        registered = await answer(reader)
+        # Past the first body's deadline: the next one gets its own time.
+        await asyncio.sleep(QUICK_BODY_SECONDS)
+        await send(writer, post_head("/api/v1/auth/register", len(second)))
+        await asyncio.sleep(QUICK_BODY_SECONDS / 2)
+        await send(writer, second)
+        also_registered = await answer(reader)
+
+    assert (registered.status, also_registered.status) == (201, 201)
+
+
+@pytest.fixture
+def late_reader(app: FastAPI) -> str:
+    """A route of the app that reads its body three body timeouts after it is called."""
+
+    async def read_late(request: Request) -> dict[str, int]:
+        await asyncio.sleep(QUICK_BODY_SECONDS * 3)
+        return {"bytes": len(await request.body())}
+
+    app.add_api_route("/read-late", read_late, methods=["POST"])
+    return "/read-late"
+
+
+@pytest.mark.slow  # waits past the body timeout
+async def test_time_the_app_leaves_a_body_unread_is_not_the_clients(
+    late_reader: str, quick_body_port: int
+) -> None:
+    """A body larger than the server's read buffer, sent at once: the server stops reading
+    until the app reads, so the body is whole only when the app wants it."""
+    body = b"x" * 500_000
+    async with connection(quick_body_port) as (reader, writer):
+        sending = asyncio.create_task(send(writer, post_head(late_reader, len(body)) + body))
+        served = await answer(reader)
+        await sending
+
+    assert served.status == 200
+    assert served.json() == {"bytes": len(body)}
+
+
+@pytest.mark.slow  # waits past the body timeout
+async def test_a_client_waiting_for_100_continue_is_not_late(
+    late_reader: str, quick_body_port: int
+) -> None:
+    body = b"x" * 100
+    async with connection(quick_body_port) as (reader, writer):
+        await send(writer, post_head(late_reader, len(body), extra="Expect: 100-continue\r\n"))
+        go_ahead = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), WAIT_SECONDS)
+        await send(writer, body)
+        served = await answer(reader)
+
+    assert go_ahead == b"HTTP/1.1 100 Continue\r\n\r\n"
+    assert served.status == 200
+    assert served.json() == {"bytes": len(body)}
+
+
 async def test_a_body_larger_than_the_header_limit_is_not_refused_by_it(port: int) -> None:
     body = json.dumps(user_payload()).encode() + b" " * (LIMITS.max_bytes * 4)
     head = (
@@ -269,6 +410,8 @@ def test_the_limits_are_the_settings() -> None:
         ("HTTP_MAX_HEADER_BYTES", "100"),
         ("HTTP_MAX_HEADERS", "0"),
         ("HTTP_HEADER_TIMEOUT_SECONDS", "0"),
+        ("HTTP_BODY_TIMEOUT_SECONDS", "0"),
+        ("HTTP_BODY_TIMEOUT_SECONDS", "3601"),
     ],
 )
 def test_a_limit_out_of_bounds_is_refused_naming_the_variable(
