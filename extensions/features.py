@@ -18,7 +18,7 @@ Nothing else names it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .sources import Setting, class_settings, core_production_required, feature_files
@@ -50,6 +50,21 @@ class MemoryVolume:
 
 
 @dataclass(frozen=True)
+class Egress:
+    """A destination some of the service's pods connect to, opened by a NetworkPolicy
+    (deploy/kubernetes/networkpolicy.yaml) at the address the deployer sets there.
+
+    `pods`: the components that connect (api, worker, migrate); a later feature's destination
+    of the same name replaces an earlier one's (mail leaves from the worker when it sends it).
+    """
+
+    name: str
+    port: int
+    pods: tuple[str, ...]
+    doc: str
+
+
+@dataclass(frozen=True)
 class Feature:
     name: str
     summary: str
@@ -68,6 +83,9 @@ class Feature:
     after: tuple[str, ...] = ()
     # "module:Class" of its settings, joined into the app's one settings class.
     settings_class: str | None = None
+    # "module:Class" of the settings the worker process loads to run its code (the worker reads
+    # no other settings: deployments hand it only these secrets).
+    worker_settings_class: str | None = None
     # Values the generated tests give its settings (Python expressions, e.g. to reach the test
     # Redis), and those they add where they load production settings: values production
     # requires that the test environment itself leaves unset.
@@ -88,6 +106,7 @@ class Feature:
     # deploy/kubernetes/: manifests listed in the kustomization, and the API pods' volumes.
     kubernetes_manifests: tuple[str, ...] = ()
     kubernetes_memory_volumes: tuple[MemoryVolume, ...] = ()
+    kubernetes_egress: tuple[Egress, ...] = ()
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -100,8 +119,21 @@ class Feature:
         """The environment variables its settings class declares, as its fields describe them."""
         return class_settings(self.settings_class) if self.settings_class else ()
 
+    @property
+    def worker_settings(self) -> tuple[Setting, ...]:
+        """Those of them the worker process reads."""
+        return class_settings(self.worker_settings_class) if self.worker_settings_class else ()
+
 
 REDIS_TEST_URL = 'env("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")'
+# Letters and digits: it is written into REDIS_URL as is.
+REDIS_PASSWORD = "${REDIS_PASSWORD:?set REDIS_PASSWORD to 16+ random letters and digits}"
+SMTP_EGRESS = Egress(
+    name="smtp",
+    port=587,
+    pods=("api",),
+    doc="your SMTP relay (SMTP_HOST; the port is SMTP_PORT's: 587 submission, 465 TLS)",
+)
 
 FEATURES: tuple[Feature, ...] = (
     Feature(
@@ -113,12 +145,24 @@ FEATURES: tuple[Feature, ...] = (
         dependencies=("redis>=8.1,<9",),
         integration="app.integrations.redis",
         settings_class="app.integrations.redis:RedisSettings",
+        worker_settings_class="app.integrations.redis:RedisSettings",
         test_environment={"REDIS_URL": REDIS_TEST_URL, "REDIS_KEY_PREFIX": 'f"test-{RUN_ID}"'},
         test_plugins=("tests.plugins.redis_server",),
         compose_services={
             "redis": {
                 "image": "redis:7-alpine",
-                "command": ["redis-server", "--save", "", "--appendonly", "no"],
+                # Every client authenticates (REDIS_URL carries the password).
+                "command": [
+                    "redis-server",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--requirepass",
+                    REDIS_PASSWORD,
+                ],
+                # redis-cli (the health check) reads the password from REDISCLI_AUTH.
+                "environment": {"REDISCLI_AUTH": REDIS_PASSWORD},
                 "healthcheck": {
                     "test": ["CMD", "redis-cli", "ping"],
                     "interval": "5s",
@@ -126,9 +170,13 @@ FEATURES: tuple[Feature, ...] = (
                     "retries": 10,
                 },
                 "restart": "unless-stopped",
+                "deploy": {"resources": {"limits": {"cpus": "0.5", "memory": "256M"}}},
             }
         },
-        compose_environment={"REDIS_URL": "redis://redis:6379/0"},
+        compose_environment={"REDIS_URL": f"redis://:{REDIS_PASSWORD}@redis:6379/0"},
+        kubernetes_egress=(
+            Egress(name="redis", port=6379, pods=("api", "worker"), doc="your Redis (REDIS_URL)"),
+        ),
         ci_services=(
             CIService(
                 name="redis",
@@ -176,7 +224,11 @@ FEATURES: tuple[Feature, ...] = (
         summary="Prometheus /metrics: requests and latency by route template, multiprocess-safe",
         when=lambda a: bool(a["metrics"]),
         example={"metrics": True},
-        shared_files=("README.md", "deploy/kubernetes/README.md"),
+        shared_files=(
+            "README.md",
+            "deploy/kubernetes/README.md",
+            "deploy/kubernetes/networkpolicy.yaml",
+        ),
         dependencies=("prometheus-client>=0.21",),
         integration="app.integrations.metrics",
         after=("rate_limit",),  # its middleware wraps the limiter's, so 429s are counted
@@ -204,6 +256,9 @@ FEATURES: tuple[Feature, ...] = (
         dependencies=("sentry-sdk>=2.75,<3",),
         integration="app.integrations.sentry",
         settings_class="app.integrations.sentry:SentrySettings",
+        kubernetes_egress=(
+            Egress(name="sentry", port=443, pods=("api",), doc="your Sentry (SENTRY_DSN's host)"),
+        ),
     ),
     Feature(
         name="tracing",
@@ -218,6 +273,14 @@ FEATURES: tuple[Feature, ...] = (
         ),
         integration="app.integrations.tracing",
         settings_class="app.integrations.tracing:TracingSettings",
+        kubernetes_egress=(
+            Egress(
+                name="otlp",
+                port=4318,
+                pods=("api",),
+                doc="your OpenTelemetry collector (OTEL_EXPORTER_OTLP_ENDPOINT, OTLP/HTTP)",
+            ),
+        ),
     ),
     Feature(
         name="tracing_redis",
@@ -240,14 +303,14 @@ FEATURES: tuple[Feature, ...] = (
         integration="app.integrations.worker.client",
         after=("redis",),  # its settings extend Redis's, and its broker uses Redis
         settings_class="app.integrations.worker.settings:WorkerSettings",
+        worker_settings_class="app.integrations.worker.settings:WorkerSettings",
         routes=("notifications",),
         compose_processes={"worker": ("scripts/worker.sh",)},
     ),
     Feature(
         name="email",
         summary="E-mail over SMTP (aiosmtplib): password reset and address verification by "
-        "mail, sent off the request with retries (by the worker when it is on); Mailpit in "
-        "compose",
+        "mail, sent off the request with retries (by the worker when it is on)",
         when=lambda a: bool(a["email"]),
         example={"email": True},
         shared_files=("README.md",),
@@ -261,17 +324,19 @@ FEATURES: tuple[Feature, ...] = (
         production_test_environment={"EMAIL_LINK_BASE_URL": '"https://app.example.com"'},
         routes=("auth_mail",),
         test_plugins=("tests.plugins.smtp_server",),
-        compose_services={
-            "mailpit": {
-                "image": "axllent/mailpit:v1.27",
-                "ports": ["127.0.0.1:8025:8025"],
-                "restart": "unless-stopped",
-            }
-        },
+        kubernetes_egress=(SMTP_EGRESS,),
+        # Production's relay and links are the deployer's (development's defaults are Mailpit
+        # on this machine and local links).
         compose_environment={
-            "SMTP_HOST": "mailpit",
-            "SMTP_PORT": "1025",
-            "EMAIL_LINK_BASE_URL": "${EMAIL_LINK_BASE_URL:-http://localhost:3000}",
+            "SMTP_HOST": "${SMTP_HOST:?set SMTP_HOST to your SMTP relay}",
+            "SMTP_PORT": "${SMTP_PORT:-587}",
+            "SMTP_TLS": "${SMTP_TLS:-starttls}",
+            "SMTP_USERNAME": "${SMTP_USERNAME:-}",
+            "SMTP_PASSWORD": "${SMTP_PASSWORD:-}",
+            "EMAIL_FROM": "${EMAIL_FROM:-}",
+            "EMAIL_LINK_BASE_URL": (
+                "${EMAIL_LINK_BASE_URL:?set EMAIL_LINK_BASE_URL to your frontend's https URL}"
+            ),
         },
     ),
     Feature(
@@ -279,6 +344,10 @@ FEATURES: tuple[Feature, ...] = (
         summary="Mail sent by the worker: its `send_mail` task (app/integrations/email/tasks.py)",
         when=lambda a: bool(a["email"]) and a["worker"] != "none",
         example={"email": True, "redis": True, "worker": "taskiq"},
+        shared_files=("README.md",),
+        # The API composes each mail; the worker only sends it.
+        worker_settings_class="app.integrations.email.settings:SmtpSettings",
+        kubernetes_egress=(replace(SMTP_EGRESS, pods=("worker",)),),
     ),
     Feature(
         name="ci_github",
@@ -308,13 +377,14 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         name="kubernetes",
         summary="Kubernetes manifests in deploy/kubernetes/ (kustomize): Deployment, Service, "
-        "HPA, PodDisruptionBudget, ConfigMap, a migration Job, Secret references",
+        "HPA, PodDisruptionBudget, ConfigMap, NetworkPolicies, a migration Job, Secret references",
         when=lambda a: a["deploy"] == "kubernetes",
         example={"deploy": "kubernetes"},
         kubernetes_manifests=(
             "configmap.yaml",
             "deployment.yaml",
             "hpa.yaml",
+            "networkpolicy.yaml",
             "pdb.yaml",
             "service.yaml",
         ),

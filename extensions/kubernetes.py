@@ -1,13 +1,17 @@
 """What deploy/kubernetes/ renders from the enabled features: ConfigMap entries, Secret
-references and their placeholders, the kustomization's manifests and the pods' volumes.
+references and their placeholders, the kustomization's manifests, the pods' volumes and the
+destinations their NetworkPolicies open.
 
 A setting marked `secret` comes from the Secret `<slug>-secrets`; every other one is in the
-ConfigMap with its .env.example value.
+ConfigMap with its .env.example value, except those production requires, which the ConfigMap
+leaves empty for the deployer to fill in.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -28,22 +32,30 @@ MIGRATE_SECRETS: tuple[tuple[str, str], ...] = (
 )
 
 
-def secret_env(
-    features: Iterable[Feature], slug: str, *, migrate: bool = False
-) -> list[dict[str, Any]]:
-    """Container `env` entries reading each secret setting from the Secret `<slug>-secrets`
-    (with `migrate`, the migrate Job's, which adds MIGRATE_SECRETS).
+def secret_env(features: Iterable[Feature], slug: str, *, pod: str = "api") -> list[dict[str, Any]]:
+    """Container `env` entries reading each secret setting a pod reads from the Secret
+    `<slug>-secrets`: the API's (every setting), the migrate Job's (those and MIGRATE_SECRETS),
+    or the worker's (only its settings: its process loads nothing else).
 
     Settings production requires are required keys (a missing key stops the pod before it
     starts); optional secrets (e.g. SENTRY_DSN) are `optional: true`.
     """
-    entries = [(name, True) for name, _ in CORE_SECRETS] + [
-        (setting.name, setting.required_in_production)
-        for feature in features
-        for setting in feature.settings
-        if setting.secret
-    ]
-    if migrate:
+    features = list(features)
+    if pod == "worker":
+        entries = [
+            (setting.name, setting.required_in_production)
+            for feature in features
+            for setting in feature.worker_settings
+            if setting.secret
+        ]
+    else:
+        entries = [(name, True) for name, _ in CORE_SECRETS] + [
+            (setting.name, setting.required_in_production)
+            for feature in features
+            for setting in feature.settings
+            if setting.secret
+        ]
+    if pod == "migrate":
         entries += [(name, False) for name, _ in MIGRATE_SECRETS]
     return [
         {
@@ -76,13 +88,63 @@ def secret_examples(features: Iterable[Feature]) -> list[tuple[str, str]]:
     return examples + list(MIGRATE_SECRETS)
 
 
-def config(features: Iterable[Feature], slug: str) -> list[tuple[str, str]]:
-    """ConfigMap entries: every non-secret setting of the enabled features, as in .env.example."""
+def _compose_default(feature: Feature, name: str) -> str | None:
+    """The default docker-compose.yml gives a variable (`${NAME:-value}`), if it gives one."""
+    match = re.fullmatch(r"\$\{\w+:-(.*)\}", feature.compose_environment.get(name, ""))
+    return match[1] if match else None
+
+
+def config(features: Iterable[Feature], slug: str) -> list[dict[str, Any]]:
+    """ConfigMap entries: every non-secret setting of the enabled features, with the value a
+    production deployment starts from (compose's default where it gives one, e.g. SMTP_PORT 587,
+    otherwise the .env.example value). Those production requires are left empty: the service
+    refuses to start until the deployer sets them, where a development default would pass."""
+    entries = []
+    for feature in features:
+        for setting in feature.settings:
+            if setting.secret:
+                continue
+            value = _compose_default(feature, setting.name) or setting.example
+            if setting.required_in_production:
+                value = ""
+            elif value == "":
+                continue
+            entries.append(
+                {
+                    "name": setting.name,
+                    "value": value.replace("{slug}", slug),
+                    "required": setting.required_in_production,
+                    "doc": setting.doc,
+                }
+            )
+    return entries
+
+
+# The database every deployment has: the API and the migrate Job reach it, the worker does not.
+DATABASE_EGRESS: dict[str, Any] = {
+    "name": "database",
+    "port": 5432,
+    "pods": ["api", "migrate"],
+    "doc": "your PostgreSQL (DATABASE_URL)",
+}
+
+
+def egress(features: Iterable[Feature]) -> list[dict[str, Any]]:
+    """The destinations outside DNS the pods connect to, each with the pods that do (among
+    those deployed): the database, then each enabled feature's, a later feature's replacing an
+    earlier one of the same name."""
+    features = list(features)
+    deployed = {"api", "migrate"} | (
+        {"worker"} if any(f.name == "kubernetes_worker" for f in features) else set()
+    )
+    found: dict[str, dict[str, Any]] = {"database": DATABASE_EGRESS}
+    for feature in features:
+        for destination in feature.kubernetes_egress:
+            found[destination.name] = asdict(destination)
     return [
-        (setting.name, setting.example.replace("{slug}", slug))
-        for feature in features
-        for setting in feature.settings
-        if not setting.secret and setting.example != ""
+        {**entry, "pods": [pod for pod in entry["pods"] if pod in deployed]}
+        for entry in found.values()
+        if set(entry["pods"]) & deployed
     ]
 
 

@@ -5,7 +5,8 @@ feature table (features.py) never repeats it.
   ``'<feature>' in features`` test of a path names its owner, so every conditional name tests a
   feature (``{% if 'rate_limit' in features and rate_limit_backend == 'redis' %}`` for one of two
   alternatives). Copier needs those names; the table's `Feature.files` is derived from them.
-- A feature's settings: the fields of its settings class, parsed (never imported: it is the
+- A feature's settings: the fields of its settings class (and of the bases its module defines
+  beside it), parsed (never imported: it is the
   generated app's code) from its module in template/. Each field carries what the rendered
   .env.example, deployments and docs need: ``description`` (the line's comment), its default
   (the line's value, unless ``examples`` names another), ``SecretStr`` or
@@ -178,12 +179,24 @@ def class_settings(settings_class: str, root: Path = TEMPLATE_DIR) -> tuple[Sett
     if len(sources) != 1 or sources[0].endswith(".jinja"):
         raise ValueError(f"{settings_class}: expected one plain .py module in template/, {sources}")
     tree = ast.parse((root / sources[0]).read_text(encoding="utf-8"))
-    node = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name), None)
-    if node is None:
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+    if name not in classes:
         raise ValueError(f"{settings_class}: no class {name} in template/{sources[0]}")
-    required = _required_in_production(node)
+    # The class and the bases its module defines beside it (e.g. EmailSettings extends
+    # SmtpSettings), bases first; a base from another module is another feature's.
+    chain: list[ast.ClassDef] = []
+
+    def add(node: ast.ClassDef) -> None:
+        for base in node.bases:
+            if isinstance(base, ast.Name) and base.id in classes and classes[base.id] not in chain:
+                add(classes[base.id])
+        chain.append(node)
+
+    add(classes[name])
+    required = set().union(*(_required_in_production(node) for node in chain))
     return tuple(
         _setting(item, required, settings_class)
+        for node in chain
         for item in node.body
         if isinstance(item, ast.AnnAssign)
         and isinstance(item.target, ast.Name)

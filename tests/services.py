@@ -69,6 +69,8 @@ def production_environment(
         "REDIS_KEY_PREFIX": key_prefix,
         "METRICS_TOKEN": PRODUCTION_METRICS_TOKEN,
         "EMAIL_LINK_BASE_URL": "https://app.example.com",
+        # Production names its relay; nothing listens there, so mails are logged as not sent.
+        "SMTP_HOST": "127.0.0.1",
         **overrides,
     }
 

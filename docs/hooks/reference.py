@@ -229,6 +229,8 @@ class SettingsClass:
     refusals: dict[str, list[str]]
     # Named in `require_in_production(self, ...)`: refused in production when left unset.
     required_in_production: set[str] = field(default_factory=set)
+    # Its bases' names, as written.
+    bases: tuple[str, ...] = ()
 
 
 _BOUNDS = {
@@ -240,7 +242,7 @@ _BOUNDS = {
     "max_length": "length ≤",
 }
 # Classes whose subclasses are settings classes, before any file is read.
-SETTINGS_ROOTS = frozenset({"BaseSettings", "Settings"})
+SETTINGS_ROOTS = frozenset({"BaseSettings", "Settings", "ProcessSettings"})
 
 
 def _module_constants(tree: ast.Module) -> dict[str, Any]:
@@ -336,7 +338,8 @@ def _required_in_production(node: ast.ClassDef) -> set[str]:
 def _settings_class(
     node: ast.ClassDef, source_lines: list[str], constants: dict[str, Any]
 ) -> SettingsClass:
-    cls = SettingsClass(node.name, None, (), {}, {}, _required_in_production(node))
+    bases = tuple(ast.unparse(base) for base in node.bases)
+    cls = SettingsClass(node.name, None, (), {}, {}, _required_in_production(node), bases)
     for item in node.body:
         if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
             name = item.target.id
@@ -371,6 +374,22 @@ def parse_settings(
         if isinstance(node, ast.ClassDef) and bases & (known | set(classes)):
             classes[node.name] = _settings_class(node, source.splitlines(), constants)
     return classes
+
+
+def with_bases(classes: dict[str, SettingsClass], name: str) -> SettingsClass:
+    """Class `name` with what it inherits from the bases defined beside it in `classes` (e.g.
+    the core's `Settings` on `ProcessSettings`, `EmailSettings` on `SmtpSettings`): their fields
+    first, its own winning."""
+    cls = classes[name]
+    merged = SettingsClass(cls.name, None, (), {}, {}, set(), cls.bases)
+    for base in [*(with_bases(classes, b) for b in cls.bases if b in classes), cls]:
+        merged.environment = base.environment or merged.environment
+        merged.env_files = base.env_files or merged.env_files
+        merged.fields.update(base.fields)
+        for field_name, messages in base.refusals.items():
+            merged.refusals.setdefault(field_name, []).extend(messages)
+        merged.required_in_production |= base.required_in_production
+    return merged
 
 
 def parse_dotenv(path: Path) -> tuple[dict[str, str], dict[str, str]]:
@@ -481,7 +500,13 @@ def project_settings(project: Path, context: ModuleType) -> ProjectSettings:
     core = parse_settings(project / CONFIG_PY)
     core_constants = _module_constants(ast.parse((project / CONFIG_PY).read_text()))
     environments = parse_settings(project / ENVIRONMENTS_PY, frozenset(core), core_constants)
-    rules = {cls.environment: cls for cls in environments.values() if cls.environment}
+    # Each environment's rules for the API's settings: the last class of the module that sets
+    # it (`ProductionRules`, on top of `ProductionProcessRules`).
+    rules: dict[str, SettingsClass] = {}
+    for name in environments:
+        cls = with_bases(environments, name)
+        if cls.environment:
+            rules[cls.environment] = cls
     missing = [env for env in ENVIRONMENTS if env not in rules]
     if missing:
         raise RuntimeError(f"no rules class for {missing} in the rendered {ENVIRONMENTS_PY}")
@@ -494,10 +519,10 @@ def project_settings(project: Path, context: ModuleType) -> ProjectSettings:
             continue
         module, name = feature.settings_class.split(":", 1)
         path = next(p for p in table.module_files(module) if (project / p).is_file())
-        cls = parse_settings(project / path, frozenset(known), core_constants)[name]
+        cls = with_bases(parse_settings(project / path, frozenset(known), core_constants), name)
         known.add(name)
         options.append((feature, cls))
-    return ProjectSettings(core["Settings"], rules, options)
+    return ProjectSettings(with_bases(core, "Settings"), rules, options)
 
 
 def _refused(name: str, messages: list[str]) -> str:

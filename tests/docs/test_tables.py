@@ -61,7 +61,16 @@ def test_operations_name_every_variable_compose_requires(all_on_render: Rendered
     required = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*):\?", compose))
     docker_section = (TEMPLATE_ROOT / "docs" / "operations.md").read_text().split("### Docker")[1]
 
-    assert required == {"SECRET_KEY", "POSTGRES_PASSWORD", "METRICS_TOKEN"}
+    assert required == {
+        "SECRET_KEY",
+        "POSTGRES_PASSWORD",
+        "ALLOWED_ORIGINS",
+        "ALLOWED_HOSTS",
+        "METRICS_TOKEN",
+        "REDIS_PASSWORD",
+        "SMTP_HOST",
+        "EMAIL_LINK_BASE_URL",
+    }
     assert {name for name in required if f"`{name}`" not in docker_section} == set()
 
 
@@ -100,22 +109,31 @@ def test_configuration_page_matches_the_settings_classes_at_runtime(
     all_on_render: RenderedProject, built_site: Path, tmp_path: Path
 ) -> None:
     """Independent of any parsing: pydantic itself lists the fields and which are required."""
-    plausible = {
-        "SECRET_KEY": PRODUCTION_SECRET_KEY,
-        "DATABASE_URL": "postgresql://app:pw@db:5432/app",
-        "ALLOWED_ORIGINS": "https://app.example.com",
-        "ALLOWED_HOSTS": "api.example.com",
-    } | {
-        # A compose default (`${NAME:-value}`) stands for its value.
-        setting.name: re.sub(
-            r"^\$\{\w+:-(.*)\}$",
-            r"\1",
-            feature.compose_environment.get(setting.name, setting.example),
-        )
-        or "x"
-        for feature in FEATURES
-        for setting in feature.settings
-    }
+    plausible = (
+        {
+            "SECRET_KEY": PRODUCTION_SECRET_KEY,
+            "DATABASE_URL": "postgresql://app:pw@db:5432/app",
+            "ALLOWED_ORIGINS": "https://app.example.com",
+            "ALLOWED_HOSTS": "api.example.com",
+        }
+        | {
+            # A compose default (`${NAME:-value}`) stands for its value.
+            setting.name: re.sub(
+                r"^\$\{\w+:-(.*)\}$",
+                r"\1",
+                feature.compose_environment.get(setting.name, setting.example),
+            )
+            or "x"
+            for feature in FEATURES
+            for setting in feature.settings
+        }
+        | {
+            # What compose requires of the deployer (`${NAME:?...}`): a real value.
+            "REDIS_URL": "redis://:password@redis:6379/0",
+            "SMTP_HOST": "smtp.example.net",
+            "EMAIL_LINK_BASE_URL": "https://app.example.com",
+        }
+    )
     all_on_render.sync()
     result = all_on_render.uv(
         "run", "python", "-c", RUNTIME_SETTINGS, str(tmp_path), json.dumps(plausible)

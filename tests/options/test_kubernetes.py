@@ -189,9 +189,15 @@ def test_pods_get_exactly_the_settings_the_service_reads(deployed: RenderedProje
 
     specs = _pod_specs(deployed)
     read_from_secret: set[str] = set()
+    on = options_on(deployed.answers)
     assert set(specs) == {slug, f"{slug}-migrate"} | (
-        {f"{slug}-worker"} if "worker" in options_on(deployed.answers) else set()
+        {f"{slug}-worker"} if "worker" in on else set()
     )
+    # The worker's process loads only its own settings classes: it is handed their secrets
+    # alone, and production requires of it only what they require.
+    worker_settings = [s for f in FEATURES if f.name in on for s in f.worker_settings]
+    worker_required = {s.name for s in worker_settings if s.required_in_production}
+    worker_secrets = {s.name for s in worker_settings if s.secret}
     for name, spec in specs.items():
         [container] = spec["containers"]
         assert container["envFrom"] == [{"configMapRef": {"name": f"{slug}-config"}}], name
@@ -202,15 +208,19 @@ def test_pods_get_exactly_the_settings_the_service_reads(deployed: RenderedProje
         }
         literal = {entry["name"] for entry in container["env"] if "value" in entry}
         provided = set(config["data"]) | set(from_secret) | literal
+        pod_requires = worker_required if name == f"{slug}-worker" else required
 
         assert provided <= fields | START_VARIABLES, (name, provided - fields - START_VARIABLES)
-        assert required <= provided, (name, required - provided)
+        assert pod_requires <= provided, (name, pod_requires - provided)
         assert not set(config["data"]) & set(from_secret), name
         assert {ref["name"] for ref in from_secret.values()} == {f"{slug}-secrets"}
+        if name == f"{slug}-worker":
+            assert set(from_secret) == worker_secrets
+            assert not {"SECRET_KEY", "DATABASE_URL", "METRICS_TOKEN"} & set(from_secret)
         # Required settings make a missing key stop the pod; optional secrets may be absent.
         for variable, ref in from_secret.items():
             assert ref["key"] == variable
-            assert ref.get("optional", False) == (variable not in required), variable
+            assert ref.get("optional", False) == (variable not in pod_requires), variable
         # The first admin's credentials reach the migrate Job only, never a serving pod.
         bootstrap = {"FIRST_SUPERUSER_EMAIL", "FIRST_SUPERUSER_PASSWORD"}
         if name == f"{slug}-migrate":
@@ -236,6 +246,110 @@ def test_pods_get_exactly_the_settings_the_service_reads(deployed: RenderedProje
     assert marked == required - {"SECRET_KEY", "DATABASE_URL", "ALLOWED_ORIGINS", "ALLOWED_HOSTS"}
     assert config["data"]["ENVIRONMENT"] == "production"
     assert config["data"]["MIGRATE_ON_START"] == "false"
+
+
+# A documentation network (RFC 5737): nothing answers there, and production refuses it as a
+# trusted proxy. The shipped placeholder of every address only the deployer knows.
+DOCUMENTATION_NETWORK = "192.0.2.0/24"
+
+
+def test_the_config_map_leaves_the_deployers_values_to_the_deployer(
+    deployed: RenderedProject,
+) -> None:
+    """What production requires is empty in the ConfigMap (the pods refuse to start until the
+    deployer sets it), never a development default that would pass; the trusted proxies are a
+    placeholder production refuses. The deep tier feeds these values to the service itself
+    (tests/service/test_generated_project.py)."""
+    [config] = by_kind(deployed, "ConfigMap").values()
+    data = config["data"]
+    _, required = _settings_fields(deployed)
+    required_in_config = required & set(data)
+
+    assert {"ALLOWED_ORIGINS", "ALLOWED_HOSTS"} <= required_in_config
+    assert {name: data[name] for name in required_in_config if data[name] != ""} == {}
+    assert data["FORWARDED_ALLOW_IPS"] == DOCUMENTATION_NETWORK
+    on = options_on(deployed.answers)
+    if "email" in on:
+        assert {"SMTP_HOST", "EMAIL_LINK_BASE_URL"} <= required_in_config
+        assert (data["SMTP_PORT"], data["SMTP_TLS"]) == ("587", "starttls")
+    assert not any("localhost" in value or "127.0.0.1" in value for value in data.values())
+
+
+def _policy_pods(policy: dict[str, Any], pods: dict[str, dict[str, str]]) -> set[str]:
+    """The components (api, worker, migrate) whose pod labels a NetworkPolicy selects."""
+    selector = policy["spec"]["podSelector"]
+    chosen = set()
+    for component, labels in pods.items():
+        if not all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items()):
+            continue
+        expressions = selector.get("matchExpressions", [])
+        assert all(e["operator"] == "In" for e in expressions)
+        if all(labels.get(e["key"]) in e["values"] for e in expressions):
+            chosen.add(component)
+    return chosen
+
+
+def test_network_policies_open_only_the_paths_the_service_uses(
+    deployed: RenderedProject,
+) -> None:
+    slug = deployed.answers["project_slug"]
+    on = options_on(deployed.answers)
+    specs = {**by_kind(deployed, "Deployment"), **by_kind(deployed, "Job")}
+    templates = [document["spec"]["template"] for document in specs.values()]
+    pods = {
+        labels["app.kubernetes.io/component"]: labels
+        for labels in (template["metadata"]["labels"] for template in templates)
+    }
+    policies = by_kind(deployed, "NetworkPolicy")
+    assert set(pods) == {"api", "migrate"} | ({"worker"} if "worker" in on else set())
+
+    # Every pod of the service: nothing in or out but what a policy below opens.
+    deny = policies.pop(f"{slug}-default-deny")
+    assert _policy_pods(deny, pods) == set(pods)
+    assert deny["spec"]["policyTypes"] == ["Ingress", "Egress"]
+    assert not {"ingress", "egress"} & set(deny["spec"])
+
+    # In: the API's http port, from the ingress controller's namespace (and the scraper).
+    ingress = policies.pop(f"{slug}-api-ingress")
+    assert _policy_pods(ingress, pods) == {"api"}
+    assert ingress["spec"]["policyTypes"] == ["Ingress"]
+    [rule] = ingress["spec"]["ingress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": "http"}]
+    sources = [peer["namespaceSelector"]["matchLabels"] for peer in rule["from"]]
+    assert sources[0] == {"kubernetes.io/metadata.name": "ingress-nginx"}
+    assert "podSelector" not in rule["from"][0]
+    if "metrics" in on:
+        [scraper] = rule["from"][1:]
+        assert scraper["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "prometheus"}
+    else:
+        assert len(rule["from"]) == 1
+
+    # Out: the cluster's DNS from every pod, then each destination from the pods that use it.
+    dns = policies.pop(f"{slug}-egress-dns")
+    assert _policy_pods(dns, pods) == set(pods)
+    [rule] = dns["spec"]["egress"]
+    assert {(p["protocol"], p["port"]) for p in rule["ports"]} == {("UDP", 53), ("TCP", 53)}
+    expected = {"database": ({"api", "migrate"}, 5432)}
+    if "redis" in on:
+        expected["redis"] = ({"api", "worker"} & set(pods), 6379)
+    if "email" in on:
+        expected["smtp"] = ({"worker"} if "email_worker" in on else {"api"}, 587)
+    if "sentry" in on:
+        expected["sentry"] = ({"api"}, 443)
+    if "tracing" in on:
+        expected["otlp"] = ({"api"}, 4318)
+    found = {}
+    for name, policy in policies.items():
+        assert policy["spec"]["policyTypes"] == ["Egress"], name
+        assert "ingress" not in policy["spec"], name
+        [rule] = policy["spec"]["egress"]
+        [peer] = rule["to"]  # never an empty `to`, which would open every destination
+        # A placeholder that opens nothing until the deployer sets the address.
+        assert peer == {"ipBlock": {"cidr": DOCUMENTATION_NETWORK}}, name
+        [port] = rule["ports"]
+        assert port["protocol"] == "TCP"
+        found[name.removeprefix(f"{slug}-egress-")] = (_policy_pods(policy, pods), port["port"])
+    assert found == expected
 
 
 def test_probes_hit_the_generated_health_routes(deployed: RenderedProject) -> None:

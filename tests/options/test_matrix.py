@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from extensions.compose import API_ENVIRONMENT
 from extensions.core import CORE_DEPENDENCIES
 from extensions.features import FEATURES
 from tests.ci_checks import schema_errors, zizmor_findings
@@ -175,19 +174,69 @@ def test_compose_has_the_services_the_options_need(scenario: RenderedProject) ->
     }
 
     assert services == {"api", "db"} | added
-    # Processes of the service's own image run with the API's environment (less what only an
-    # HTTP server reads), and start after it.
+    # Processes of the service's own image (the worker) run with production and the API's
+    # values of the settings they read, nothing else of the API's, and start after it.
     api = compose["services"]["api"]
+    read_by_worker = {s.name for f in FEATURES if f.name in on for s in f.worker_settings}
     for feature in FEATURES:
         for name in feature.compose_processes if feature.name in on else ():
             process = compose["services"][name]
             assert process["image"] == api["image"], name
-            shared = {k: v for k, v in api["environment"].items() if k not in API_ENVIRONMENT}
-            assert process["environment"] == shared, name
+            shared = {k: v for k, v in api["environment"].items() if k in read_by_worker}
+            assert process["environment"] == {"ENVIRONMENT": "production", **shared}, name
+            assert not {"SECRET_KEY", "DATABASE_URL", "METRICS_TOKEN"} & set(process["environment"])
             assert process["depends_on"] == {**api["depends_on"], "api": api["depends_on"]["db"]}
     if "redis" in on:
         assert compose["services"]["api"]["depends_on"]["redis"]["condition"] == "service_healthy"
         assert compose["services"]["api"]["environment"]["REDIS_URL"].startswith("redis://")
+
+
+def test_compose_is_hardened_limited_and_ships_no_value_of_the_deployers(
+    scenario: RenderedProject,
+) -> None:
+    """Compose runs the service in production: what production requires is the deployer's
+    (`${NAME:?...}`, never a default that would pass), Redis wants a password, every container
+    has limits, and the service's own containers run read-only without capabilities."""
+    import yaml
+
+    compose: dict[str, Any] = yaml.safe_load((scenario.path / "docker-compose.yml").read_text())
+    services = compose["services"]
+    api_environment = services["api"]["environment"]
+    required = production_required(scenario.path, scenario.answers)
+
+    assert {"SECRET_KEY", "DATABASE_URL", "ALLOWED_ORIGINS", "ALLOWED_HOSTS"} <= set(
+        api_environment
+    )
+    for name in required & set(api_environment):
+        value = api_environment[name]
+        assert re.search(r"\$\{\w+:\?", value), (name, value)
+        assert not re.search(r"\$\{\w+:-", value), (name, value)
+    for name, value in api_environment.items():
+        default = re.fullmatch(r"\$\{\w+:-(.*)\}", value)
+        if default and name != "FORWARDED_ALLOW_IPS":  # no proxy in front: its own loopback
+            assert not re.search(r"localhost|127\.0\.0\.1|http://", default[1]), name
+    own_image = {
+        name
+        for name, service in services.items()
+        if "image" in service and (service["image"] == services["api"]["image"])
+    }
+    assert "api" in own_image
+    for name, service in services.items():
+        limits = service["deploy"]["resources"]["limits"]
+        assert set(limits) == {"cpus", "memory"}, name
+        if name in own_image:
+            assert service["read_only"] is True, name
+            assert service["tmpfs"] == ["/tmp"], name
+            assert service["cap_drop"] == ["ALL"], name
+            assert service["security_opt"] == ["no-new-privileges:true"], name
+    if "redis" in options_on(scenario.answers):
+        password = "${REDIS_PASSWORD:?"
+        redis = services["redis"]
+        assert redis["command"][-2] == "--requirepass"
+        assert redis["command"][-1].startswith(password)
+        assert redis["environment"]["REDISCLI_AUTH"] == redis["command"][-1]
+        assert api_environment["REDIS_URL"].startswith(f"redis://:{password}")
+    assert "mailpit" not in services
 
 
 def test_ci_configuration_is_valid(scenario: RenderedProject) -> None:

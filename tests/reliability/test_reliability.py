@@ -103,6 +103,8 @@ def service(
         "ALLOWED_HOSTS": PRODUCTION_ALLOWED_HOSTS,
         "METRICS_TOKEN": PRODUCTION_METRICS_TOKEN,
         "EMAIL_LINK_BASE_URL": "https://app.example.com",
+        # Production names its relay; nothing listens there, so mails are logged as not sent.
+        "SMTP_HOST": "127.0.0.1",
         "DOCS_ENABLED": "true",
         "PORT": str(port),
         "WEB_CONCURRENCY": "1",

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.generated_suite import assert_suite_passes_on_both_databases
@@ -239,7 +240,7 @@ def test_service_serves_in_production_on_postgresql_and_redis(
             # login, registering twice, logging in, and the two bad logins.
             RATE_LIMIT_AUTH="6/minute",
             # A proxy that is not this test client: its X-Forwarded-For is not believed.
-            FORWARDED_ALLOW_IPS="192.0.2.1",
+            FORWARDED_ALLOW_IPS="10.255.255.1",
             # The first admin, created by the start's migrations: the cache's report is theirs.
             FIRST_SUPERUSER_EMAIL="first-admin@example.com",
             FIRST_SUPERUSER_USERNAME="firstadmin",
@@ -386,6 +387,8 @@ def test_production_refuses_to_start_with_a_one_line_error(
         "REDIS_URL": "redis://127.0.0.1:1/0",
         "METRICS_TOKEN": METRICS_TOKEN,
         "EMAIL_LINK_BASE_URL": "https://app.example.com",
+        # Production names its relay; nothing listens there, so mails are logged as not sent.
+        "SMTP_HOST": "127.0.0.1",
     }
     needs = {"METRICS_TOKEN": "metrics", "EMAIL_LINK_BASE_URL": "email"}.get(variable)
     if needs and needs not in options_on(installed_project.answers):
@@ -398,3 +401,80 @@ def test_production_refuses_to_start_with_a_one_line_error(
     assert variable in last_line
     assert "Traceback" not in result.output
     assert PRODUCTION_SECRET_KEY not in result.output
+
+
+# Run in a render from an empty folder (no dotenv file): production settings built from the
+# shipped values, each deployer's variable in turn left as shipped while every other one holds
+# a real value. Prints {variable: the refusal, or null if it started}.
+SHIPPED_VALUES_CHECK = """
+import json, os, sys
+sys.path.insert(0, os.getcwd())
+shipped, real = json.loads(sys.argv[2]), json.loads(sys.argv[3])
+os.chdir(sys.argv[1])
+from app.bootstrap.settings import AppSettings
+from app.core.config_loading import ConfigurationError, load_settings
+for name in AppSettings.model_fields:
+    os.environ.pop(name, None)
+def refusal(environment):
+    os.environ.update(environment)
+    try:
+        load_settings("production", AppSettings)
+    except ConfigurationError as error:
+        return str(error)
+    finally:
+        for name in environment:
+            os.environ.pop(name)
+    return None
+checks = {"": refusal({**shipped, **real})}
+for name in real:
+    if name in shipped:
+        checks[name] = refusal({**shipped, **{k: v for k, v in real.items() if k != name}})
+print(json.dumps(checks))
+"""
+
+
+def test_production_refuses_every_value_the_kubernetes_manifests_ship(
+    installed_project: RenderedProject, tmp_path: Path
+) -> None:
+    """deploy/kubernetes/ ships no value production accepts in place of the deployer's: the
+    ConfigMap's empty required settings and its trusted-proxy placeholder, and the example
+    Secret's placeholders, are each refused by the service itself, naming the variable."""
+    if "kubernetes" not in options_on(installed_project.answers):
+        pytest.skip("deploy=none: no manifests")
+    root = installed_project.path / "deploy" / "kubernetes"
+    [config] = [d for d in yaml.safe_load_all((root / "configmap.yaml").read_text()) if d]
+    [secret] = [d for d in yaml.safe_load_all((root / "secret.example.yaml").read_text()) if d]
+    shipped = {**config["data"], **secret["stringData"]}
+    real = {
+        "ALLOWED_ORIGINS": "https://app.example.com",
+        "ALLOWED_HOSTS": "api.example.com",
+        "FORWARDED_ALLOW_IPS": "10.1.0.0/16",
+        "SECRET_KEY": PRODUCTION_SECRET_KEY,
+        "REDIS_URL": "redis://:a-real-password@redis.internal:6379/0",
+        "METRICS_TOKEN": METRICS_TOKEN,
+        "SMTP_HOST": "smtp.example.net",
+        "EMAIL_LINK_BASE_URL": "https://app.example.com",
+        # Not among the checks: its placeholder is a well-formed URL (only connecting fails).
+        "DATABASE_URL": "postgresql://app:a-real-password@db.internal:5432/app",
+    }
+    checked = set(real) - {"DATABASE_URL"}
+
+    result = installed_project.uv(
+        "run",
+        "python",
+        "-c",
+        SHIPPED_VALUES_CHECK,
+        str(tmp_path),
+        json.dumps(shipped),
+        json.dumps(real),
+    ).check()
+    refusals = json.loads(result.output.strip().splitlines()[-1])
+
+    assert refusals.pop("") is None  # the real values start it
+    refusals.pop("DATABASE_URL")
+    assert set(refusals) == checked & set(shipped)
+    assert {"ALLOWED_ORIGINS", "ALLOWED_HOSTS", "FORWARDED_ALLOW_IPS", "SECRET_KEY"} <= set(
+        refusals
+    )
+    for name, refusal in refusals.items():
+        assert name in (refusal or ""), (name, refusal)

@@ -76,6 +76,29 @@ def parse_trusted_proxy(entry: str) -> str:
         ) from None
 
 
+# Reserved for documentation (RFC 5737, RFC 3849): no proxy has such an address, so a setting
+# naming one still holds a placeholder.
+_DOCUMENTATION_NETWORKS = tuple(
+    ipaddress.ip_network(network)
+    for network in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+)
+
+
+def documentation_networks(proxies: list[str]) -> list[str]:
+    """The entries of a parsed FORWARDED_ALLOW_IPS that lie in a documentation network."""
+    found = []
+    for entry in proxies:
+        if entry == ANY:
+            continue
+        network = ipaddress.ip_network(entry)
+        if any(
+            network.network_address in reserved and network.broadcast_address in reserved
+            for reserved in _DOCUMENTATION_NETWORKS
+        ):
+            found.append(entry)
+    return found
+
+
 def host_allowed(host_header: str, allowed: frozenset[str]) -> bool:
     """Whether a Host header names one of the allowed hosts (its port is ignored)."""
     host = host_header.strip().lower()

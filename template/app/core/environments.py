@@ -1,7 +1,9 @@
 """The rules of each environment (dotenv files, defaults, production refusals), and
 `settings_for`, which lays them over a settings class: the ENVIRONMENT variable picks them.
 
-Production refuses to start on missing or weak values.
+Production refuses to start on missing or weak values. Each environment has two sets of rules:
+the process rules, for every process (the worker's settings are built on them alone), and the
+rules of the API's core settings on top of them.
 """
 
 from __future__ import annotations
@@ -11,24 +13,30 @@ from typing import ClassVar, TypeVar, cast
 
 from pydantic import SecretStr, field_validator
 
-from app.core.config import CommaSeparated, Environment, LogLevel, Settings
-from app.core.edge import ANY, origin_is_secure
+from app.core.config import CommaSeparated, Environment, LogLevel, ProcessSettings, Settings
+from app.core.edge import ANY, documentation_networks, origin_is_secure
 from app.core.logging import LogFormat
 from app.core.published_keys import PUBLISHED_KEY_DIGESTS
 from app.core.secret_key import HOW_TO_GENERATE, key_weaknesses
 
 
-class DevelopmentRules(Settings):
+class DevelopmentProcessRules(ProcessSettings):
     ENV_FILES: ClassVar[tuple[str, ...]] = (".env.development", ".env")
     ENVIRONMENT: ClassVar[Environment] = Environment.DEVELOPMENT
     LOG_LEVEL: LogLevel = "DEBUG"
     LOG_FORMAT: LogFormat = "console"
+
+
+class DevelopmentRules(DevelopmentProcessRules, Settings):
     DATABASE_URL: str = "sqlite+aiosqlite:///./dev.db"
 
 
-class ProductionRules(Settings):
+class ProductionProcessRules(ProcessSettings):
     ENV_FILES: ClassVar[tuple[str, ...]] = (".env.production", ".env")
     ENVIRONMENT: ClassVar[Environment] = Environment.PRODUCTION
+
+
+class ProductionRules(ProductionProcessRules, Settings):
     DATABASE_URL: str
     ALLOWED_ORIGINS: CommaSeparated
     ALLOWED_HOSTS: CommaSeparated
@@ -76,11 +84,18 @@ class ProductionRules(Settings):
                 "must name the proxies in front of the service; '*' would believe any client's "
                 "X-Forwarded-For (see FORWARDED_ALLOW_IPS in .env.example)"
             )
+        # No proxy has such an address: it is a shipped placeholder (deploy/kubernetes/).
+        placeholders = documentation_networks(value)
+        if placeholders:
+            raise ValueError(
+                f"must name the proxies in front of the service (e.g. the ingress controller's "
+                f"pod addresses), not a documentation network: {', '.join(placeholders)}"
+            )
         return value
 
 
-class TestingRules(Settings):
-    """Hermetic: reads no dotenv file, and hashes passwords cheaply so the suite stays fast."""
+class TestingProcessRules(ProcessSettings):
+    """Hermetic: reads no dotenv file."""
 
     __test__ = False  # not a pytest test class, despite the name
 
@@ -89,6 +104,11 @@ class TestingRules(Settings):
     # Production's format: every record the suite writes goes through the formatter production
     # runs (the tests that read log lines choose their own format).
     LOG_FORMAT: LogFormat = "json"
+
+
+class TestingRules(TestingProcessRules, Settings):
+    """Hermetic: reads no dotenv file, and hashes passwords cheaply so the suite stays fast."""
+
     SECRET_KEY: SecretStr = SecretStr("test-only-key-0123456789abcdef0123456789abcdef")
     DATABASE_URL: str = "sqlite+aiosqlite:///./test.db"
     PASSWORD_HASH_TIME_COST: int = 1
@@ -96,25 +116,34 @@ class TestingRules(Settings):
     PASSWORD_HASH_PARALLELISM: int = 1
 
 
+# The rules of settings built on the core's `Settings` (the API's, the migrations').
 _RULES: dict[Environment, type[Settings]] = {
     Environment.DEVELOPMENT: DevelopmentRules,
     Environment.PRODUCTION: ProductionRules,
     Environment.TEST: TestingRules,
 }
+# The rules of settings built on `ProcessSettings` alone (the worker's): the environment's files
+# and defaults, none of the API's requirements.
+_PROCESS_RULES: dict[Environment, type[ProcessSettings]] = {
+    Environment.DEVELOPMENT: DevelopmentProcessRules,
+    Environment.PRODUCTION: ProductionProcessRules,
+    Environment.TEST: TestingProcessRules,
+}
 
-AnySettings = TypeVar("AnySettings", bound=Settings)
+AnySettings = TypeVar("AnySettings", bound=ProcessSettings)
 
 
-_JOINED: dict[tuple[Environment, type[Settings]], type[Settings]] = {}
+_JOINED: dict[tuple[Environment, type[ProcessSettings]], type[ProcessSettings]] = {}
 
 
 def settings_for(environment: Environment, base: type[AnySettings]) -> type[AnySettings]:
     """`base` under an environment's rules: the rules come first, so their defaults and
     refusals win over the core's, and `base` adds its own fields (an integration's, or all).
+    A `base` without the core's `Settings` (the worker's) gets the process rules only.
     Built once per pair: the same class every time."""
     joined = _JOINED.get((environment, base))
     if joined is None:
-        rules = _RULES[environment]
+        rules = (_RULES if issubclass(base, Settings) else _PROCESS_RULES)[environment]
         namespace = {"__module__": base.__module__, "__doc__": rules.__doc__ or base.__doc__}
         joined = types.new_class(
             f"{environment.value.capitalize()}{base.__name__}",

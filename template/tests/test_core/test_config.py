@@ -11,7 +11,7 @@ from app.bootstrap.settings import AppSettings, DevelopmentSettings, ProductionS
 from app.core.config import Environment, Settings, require_in_production
 from app.core.config_loading import ConfigurationError, load_settings, load_settings_or_exit
 from app.core.environments import settings_for
-from tests.features import PRODUCTION_REQUIRED, PRODUCTION_TEST_ENVIRONMENT
+from tests.features import PRODUCTION_REQUIRED, PRODUCTION_TEST_ENVIRONMENT, TEST_ENVIRONMENT
 from tests.support import PROJECT_ROOT
 
 # Made per run: a key written in these files would be published, and refused.
@@ -105,6 +105,50 @@ def test_shipped_production_dotenv_is_refused(
     message = str(raised.value)
     for variable in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_ORIGINS", "ALLOWED_HOSTS"):
         assert variable in message
+
+
+def _refuses_production() -> bool:
+    try:
+        load_settings("production", AppSettings)
+    except ConfigurationError:
+        return True
+    return False
+
+
+def test_env_example_copied_whole_weakens_nothing_in_production(
+    production_environment: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """.env.example says to copy what you need into `.env`: copied whole, production keeps its
+    defaults (docs off, HSTS on), and a value production refuses to start without is still
+    refused when only the copy could supply it (no development value passes for it)."""
+    env_file = tmp_path / ".env"
+    env_file.write_text((PROJECT_ROOT / ".env.example").read_text())
+
+    settings = load_settings("production", AppSettings)
+
+    assert settings.DOCS_ENABLED is False
+    assert settings.HSTS_ENABLED is True
+    assert settings.FORWARDED_ALLOW_IPS == ["127.0.0.1/32"]
+
+    candidates = {
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "ALLOWED_ORIGINS",
+        "ALLOWED_HOSTS",
+        *TEST_ENVIRONMENT,
+        *PRODUCTION_TEST_ENVIRONMENT,
+    }
+    required = set()
+    for name in sorted(candidates):
+        with production_environment.context() as without:
+            without.delenv(name, raising=False)
+            env_file.rename(tmp_path / "example")
+            refused_without_it = _refuses_production()
+            (tmp_path / "example").rename(env_file)
+            if refused_without_it:
+                required.add(name)
+                assert _refuses_production(), f".env.example supplies a value of {name}"
+    assert {"SECRET_KEY", "DATABASE_URL", "ALLOWED_ORIGINS", "ALLOWED_HOSTS"} <= required
 
 
 def test_development_defaults_to_embedded_sqlite(clean_environment: pytest.MonkeyPatch) -> None:

@@ -159,6 +159,10 @@ def test_trusted_proxies_are_addresses_or_networks(environment: pytest.MonkeyPat
     ("value", "environment_name", "reason"),
     [
         ("*", "production", "'*' would believe any client's X-Forwarded-For"),
+        # The Kubernetes ConfigMap's placeholder, and any other documentation network.
+        ("192.0.2.0/24", "production", "not a documentation network: 192.0.2.0/24"),
+        ("10.0.0.5, 198.51.100.7", "production", "not a documentation network: 198.51.100.7/32"),
+        ("2001:db8::/48", "production", "not a documentation network: 2001:db8::/48"),
         ("proxy.internal", "production", "is not an IP address or network"),
         ("10.1.0.1/16", "development", "is not an IP address or network"),
     ],

@@ -1,18 +1,35 @@
-"""The e-mail integration's settings: the SMTP relay, the sender, the links and the tokens."""
+"""The e-mail integration's settings: sending (the SMTP relay and the sender), read by whichever
+process sends mail (the worker, when it is on), and the rest the API reads (the links, the
+tokens)."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import EmailStr, Field, SecretStr, model_validator
 
-from app.core.config import Environment, Settings, require_in_production
+from app.core.config import Environment, ProcessSettings, require_in_production
 
 SmtpTls = Literal["none", "starttls", "tls"]
 
 
-class EmailSettings(Settings):
+def is_loopback(host: str) -> bool:
+    """Whether a link's host is this machine, as a recipient's mail client would read it."""
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+class SmtpSettings(ProcessSettings):
+    """Sending a composed mail: what the sending process needs, and nothing of the API's."""
+
     SMTP_HOST: str = Field(
         default="localhost",
         min_length=1,
@@ -48,13 +65,6 @@ class EmailSettings(Settings):
     EMAIL_FROM: EmailStr = Field(
         default="noreply@example.com", description="Sender address of every mail"
     )
-    # The page of your frontend that reads `?token=` and posts it back.
-    EMAIL_LINK_BASE_URL: str = Field(
-        default="http://localhost:8000",
-        max_length=2000,
-        description="Frontend URL mails link to (<base>/reset-password?token=..., "
-        "<base>/verify-email?token=...); production requires it, https unless localhost",
-    )
     # A mail given up is logged as "mail not sent".
     EMAIL_SEND_ATTEMPTS: int = Field(
         default=3, ge=1, le=10, description="Tries per mail before it is given up (logged)"
@@ -65,6 +75,25 @@ class EmailSettings(Settings):
         le=300,
         description="Wait after a failed try, doubled each time",
         examples=["2"],
+    )
+
+    @model_validator(mode="after")
+    def name_the_relay_in_production(self) -> Self:
+        # The default is a relay on this machine (Mailpit in development); in production the
+        # relay is named, even when it is a local one.
+        require_in_production(self, "SMTP_HOST", hint="the host name of your SMTP relay")
+        return self
+
+
+class EmailSettings(SmtpSettings):
+    """What the API reads besides sending: where mails link to, and the tokens they carry."""
+
+    # The page of your frontend that reads `?token=` and posts it back.
+    EMAIL_LINK_BASE_URL: str = Field(
+        default="http://localhost:8000",
+        max_length=2000,
+        description="Frontend URL mails link to (<base>/reset-password?token=..., "
+        "<base>/verify-email?token=...); production requires an https URL of another machine",
     )
     PASSWORD_RESET_TOKEN_EXPIRE_MINUTES: int = Field(
         default=30, ge=1, le=24 * 60, description="Lifetime of a mailed reset link"
@@ -92,10 +121,17 @@ class EmailSettings(Settings):
         require_in_production(
             self, "EMAIL_LINK_BASE_URL", hint="the https URL of the frontend that mails link to"
         )
+        if self.ENVIRONMENT is not Environment.PRODUCTION:
+            return self
         # A link carries a token: over http anyone on the path could spend it first.
-        local = link.hostname in ("localhost", "127.0.0.1", "::1")
-        if self.ENVIRONMENT is Environment.PRODUCTION and link.scheme != "https" and not local:
-            raise ValueError("EMAIL_LINK_BASE_URL must be https in production (or localhost)")
+        if link.scheme != "https":
+            raise ValueError("EMAIL_LINK_BASE_URL must be an https URL in production")
+        # A recipient opening a link to their own machine reaches no frontend at all.
+        if is_loopback(link.hostname):
+            raise ValueError(
+                "EMAIL_LINK_BASE_URL must not point at localhost or a loopback address in "
+                "production: give the URL your users' browsers reach the frontend at"
+            )
         return self
 
     def link(self, page: str, token: str) -> str:

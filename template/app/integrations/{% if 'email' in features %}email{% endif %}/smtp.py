@@ -10,7 +10,7 @@ import aiosmtplib
 
 from app.core.masking import mask_address
 from app.integrations.email.messages import Mail
-from app.integrations.email.settings import EmailSettings
+from app.integrations.email.settings import SmtpSettings
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def mime_message(mail: Mail, sender: str) -> EmailMessage:
     return message
 
 
-async def send_once(mail: Mail, settings: EmailSettings) -> None:
+async def send_once(mail: Mail, settings: SmtpSettings) -> None:
     password = settings.SMTP_PASSWORD.get_secret_value() if settings.SMTP_PASSWORD else None
     await aiosmtplib.send(
         mime_message(mail, settings.EMAIL_FROM),
@@ -40,7 +40,7 @@ async def send_once(mail: Mail, settings: EmailSettings) -> None:
     )
 
 
-async def send_with_retries(mail: Mail, settings: EmailSettings) -> bool:
+async def send_with_retries(mail: Mail, settings: SmtpSettings) -> bool:
     """Send `mail`, trying EMAIL_SEND_ATTEMPTS times with doubling waits; whether it went.
 
     Never raises for an SMTP failure: the mail was asked for by a request long answered, so the
