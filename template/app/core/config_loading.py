@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import Field, ValidationError, ValidationInfo, model_validator
 from pydantic_core import ErrorDetails
 
-from app.core.config import Environment, Settings
+from app.core.config import Environment, ProcessSettings, Settings
 from app.core.environments import AnySettings, settings_for
 
 
@@ -89,7 +89,7 @@ def _refusal(heading: str, problems: list[str]) -> str:
     return "\n  - ".join([f"{heading}, {len(problems)} problems:", *problems])
 
 
-def _every_problem(settings_class: type[Settings], refused: ValidationError) -> list[str]:
+def _every_problem(settings_class: type[ProcessSettings], refused: ValidationError) -> list[str]:
     """The fields' problems, then those of every check across fields, each named once."""
     errors = refused.errors(include_url=False, include_input=False)
     invalid = {str(error["loc"][0]) for error in errors if error["loc"]}
@@ -115,7 +115,7 @@ def _problem(error: ErrorDetails) -> str:
 _NEVER_SET = "\0set-aside"
 
 
-def _checks_across_fields(settings_class: type[Settings], invalid: set[str]) -> list[str]:
+def _checks_across_fields(settings_class: type[ProcessSettings], invalid: set[str]) -> list[str]:
     """What every check across fields refuses, each run on its own, with the `invalid` fields
     set aside: left to their default (None when they have none) and never validated.
 
@@ -154,11 +154,11 @@ def _checks_across_fields(settings_class: type[Settings], invalid: set[str]) -> 
 
 def _collecting(
     check: Callable[..., Any], refusals: list[str], *, tolerate_failures: bool
-) -> Callable[[Settings, ValidationInfo], Settings]:
+) -> Callable[[ProcessSettings, ValidationInfo], ProcessSettings]:
     """`check` as a model validator that records its refusal and lets the next check run."""
     takes_info = len(inspect.signature(check).parameters) > 1
 
-    def run_check(settings: Settings, info: ValidationInfo) -> Settings:
+    def run_check(settings: ProcessSettings, info: ValidationInfo) -> ProcessSettings:
         try:
             if takes_info:
                 check(settings, info)
