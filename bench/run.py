@@ -51,7 +51,7 @@ from tests.scenarios import ALL_ON  # noqa: E402
 SECRET_KEY = secrets.token_urlsafe(48)
 # /metrics needs a credential in production; the benchmarks never scrape it.
 METRICS_TOKEN = secrets.token_urlsafe(24)
-PASSWORD = "SecurePass123"
+PASSWORD = "quartz-otter-58-violet"
 BIN = Path(sys.executable).parent
 
 

@@ -29,6 +29,9 @@ CORE_DEPENDENCIES: tuple[str, ...] = (
     # The common-password list of the password policy (app/schemas/password.py reads its
     # frequency_lists module, whose layout 4.x keeps).
     "zxcvbn>=4.5,<5",
+    # Unicode's confusable characters (confusables.txt), for the key that refuses an address
+    # looking like another's (app/core/lookalikes.py reads its confusables.json, data only).
+    "confusable-homoglyphs>=3.3.1,<4",
     # WEB_CONCURRENCY > 1: gunicorn supervises uvicorn worker processes (scripts/start.sh).
     "gunicorn>=23.0",
     "uvicorn-worker>=0.3",

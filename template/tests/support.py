@@ -26,7 +26,7 @@ from app.models.role import Role
 from app.models.user import User
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-PASSWORD = "SecurePass123"
+PASSWORD = "quartz-otter-58-violet"
 # Who may call a route (tests/test_api/test_route_access.py holds every route to its rule).
 PUBLIC, USER, ADMIN = "public", "signed-in user", "admin"
 

@@ -48,7 +48,7 @@ from tests.scenarios import ALL_ON
 pytestmark = pytest.mark.deep
 
 BIN = Path(sys.executable).parent
-PASSWORD = "SecurePass123"
+PASSWORD = "quartz-otter-58-violet"
 ADMIN_PASSWORD = "fuzzing admin passphrase"
 DB_CONNECT_TIMEOUT_SECONDS = 2
 LOAD_SECONDS = int(os.environ.get("TEMPLATE_LOAD_SECONDS", "10"))

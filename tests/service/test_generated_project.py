@@ -42,7 +42,7 @@ from tests.services import (
 pytestmark = pytest.mark.deep
 
 METRICS_TOKEN = PRODUCTION_METRICS_TOKEN
-PASSWORD = "SecurePass123"
+PASSWORD = "quartz-otter-58-violet"
 ADMIN_PASSWORD = "first admin passphrase"
 
 

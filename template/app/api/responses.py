@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import HTTPException, Response, status
+from fastapi.exceptions import RequestValidationError
 
 from app.schemas.error import ErrorResponse
+from app.schemas.password import PasswordPolicyError
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -39,6 +41,15 @@ def credentials_error(detail: str = "Could not validate credentials") -> HTTPExc
         status_code=status.HTTP_401_UNAUTHORIZED,
         detail=detail,
         headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def password_refused(error: PasswordPolicyError, field: str) -> RequestValidationError:
+    """The 422 for a new password the policy refuses, shaped like any other validation error:
+    at the body's `field`, type `password_policy`, naming every rule broken, never the
+    password."""
+    return RequestValidationError(
+        [{"loc": ("body", field), "msg": str(error), "type": "password_policy"}]
     )
 
 

@@ -25,7 +25,7 @@ from app.core.logging import setup_logging
 from app.db.session import create_engine, create_session_factory, session_scope
 from app.models.role import Role
 from app.models.user import User
-from app.schemas.password import password_problems
+from app.schemas.password import PASSWORD_MIN_LENGTH, password_problems
 from app.services.user_service import UserAlreadyExistsError, UserService
 
 logger = logging.getLogger(__name__)
@@ -35,14 +35,25 @@ class FirstSuperuserError(RuntimeError):
     """The first admin cannot be created as configured; the message says what to change."""
 
 
-def checked_password(secret: SecretStr, environment: Environment) -> str:
+def checked_password(
+    secret: SecretStr,
+    environment: Environment,
+    *,
+    min_length: int = PASSWORD_MIN_LENGTH,
+    username: str | None = None,
+    email: str | None = None,
+) -> str:
     """The password to give the first admin. Production holds it to the password policy every
-    user's is held to; elsewhere a short one is allowed, so a development setup stays easy."""
+    user's is held to (at least `min_length` characters, not containing the username or the
+    address's local part, ...); elsewhere a short one is allowed, so a development setup stays
+    easy."""
     password = secret.get_secret_value()
     if not password:
         raise FirstSuperuserError("FIRST_SUPERUSER_PASSWORD is empty")
     if environment is Environment.PRODUCTION:
-        problems = password_problems(password)
+        problems = password_problems(
+            password, min_length=min_length, username=username, email=email
+        )
         if problems:
             raise FirstSuperuserError(f"FIRST_SUPERUSER_PASSWORD {'; '.join(problems)}")
     return password
@@ -54,7 +65,13 @@ async def ensure_first_superuser(settings: Settings) -> bool:
         return False
     email = settings.FIRST_SUPERUSER_EMAIL.lower()
     username = settings.FIRST_SUPERUSER_USERNAME.lower()
-    password = checked_password(settings.FIRST_SUPERUSER_PASSWORD, settings.ENVIRONMENT)
+    password = checked_password(
+        settings.FIRST_SUPERUSER_PASSWORD,
+        settings.ENVIRONMENT,
+        min_length=settings.PASSWORD_MIN_LENGTH,
+        username=username,
+        email=email,
+    )
     engine = create_engine(settings)
     factory = create_session_factory(engine)
     try:
@@ -73,6 +90,10 @@ async def ensure_first_superuser(settings: Settings) -> bool:
             async with session_scope(factory) as session:
                 if await _has_user_with_email(session, email):
                     return False
+            if exc.field == "email":  # another user's address looks like this one
+                raise FirstSuperuserError(
+                    f"{exc}: set FIRST_SUPERUSER_EMAIL to another address"
+                ) from exc
             raise FirstSuperuserError(
                 f"the username {username!r} is taken by another user: set "
                 "FIRST_SUPERUSER_USERNAME to a free one"

@@ -1,7 +1,12 @@
-"""Password hashing (pwdlib, Argon2id) off the event loop, behind a bounded queue."""
+"""Password hashing (pwdlib, Argon2id) off the event loop, behind a bounded queue.
+
+Passwords are hashed in Unicode normal form NFKC (NIST SP 800-63B-4, 3.1.1.2): a password typed
+with a composed "é" or a decomposed one, or with a fullwidth digit, is the same password.
+"""
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Callable
 from typing import TypeVar, TypeVarTuple
@@ -13,6 +18,11 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 
 Result = TypeVar("Result")
 Args = TypeVarTuple("Args")
+
+
+def normalize_password(password: str) -> str:
+    """The form a password is hashed in: NFKC."""
+    return unicodedata.normalize("NFKC", password)
 
 
 class PasswordHashingBusyError(Exception):
@@ -62,23 +72,38 @@ class PasswordHasher:
         self._limiter = CapacityLimiter(concurrency)
 
     async def hash(self, password: str) -> str:
-        return await self._run(self._context.hash, password)
+        """The hash of the password's NFKC form."""
+        return await self._run(self._context.hash, normalize_password(password))
 
     async def verify(self, password: str, hashed: str) -> tuple[bool, str | None]:
-        """Check a password; the second value is a new hash when the parameters changed."""
-        try:
-            return await self._run(self._context.verify_and_update, password, hashed)
-        except UnknownHashError:
-            return False, None
+        """Check a password; the second value is a new hash to store, when the parameters
+        changed or the password matched only as typed (stored before passwords were
+        normalised), in which case it is the hash of the NFKC form."""
+        return await self._run(self._verify_and_update, password, hashed)
 
     async def prepare(self) -> None:
         """Compute the decoy hash at startup, so no request pays for it."""
         await self._decoy()
 
     async def verify_decoy(self, password: str) -> None:
-        """Spend the time of a real verification when there is no user to check against."""
+        """Spend the time of a real failed verification when there is no user to check
+        against: two hashes for a password that NFKC changes, as `verify` spends."""
         decoy = await self._decoy()
-        await self._run(self._context.verify, password, decoy)
+        await self._run(self._verify_and_update, password, decoy)
+
+    def _verify_and_update(self, password: str, hashed: str) -> tuple[bool, str | None]:
+        # In one worker thread, so both tries pass the gate once.
+        normalized = normalize_password(password)
+        try:
+            valid, updated = self._context.verify_and_update(normalized, hashed)
+            if valid or normalized == password:
+                return valid, updated
+            # A hash stored before normalisation is of the password as it was typed.
+            if self._context.verify(password, hashed):
+                return True, self._context.hash(normalized)
+        except UnknownHashError:
+            pass
+        return False, None
 
     async def _decoy(self) -> str:
         if self._decoy_hash is None:

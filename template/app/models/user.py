@@ -17,6 +17,10 @@ class User(TimestampMixin, Base):
     # Stored lower-cased (see app.schemas.user), so the unique constraints are case-insensitive.
     email: Mapped[str] = mapped_column(String(320), unique=True)
     username: Mapped[str] = mapped_column(String(50), unique=True)
+    # The same for addresses that render alike (app/core/lookalikes.py), so the unique index
+    # refuses a look-alike of an existing address. Set with the address by UserService; None
+    # only where the migration that added it found a look-alike of an older account.
+    email_lookalike_key: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
     hashed_password: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
     # Stored as its value in a plain VARCHAR (no database enum type, no CHECK constraint): a role

@@ -28,6 +28,7 @@ from app.db.base import utc_now
 from app.db.reads import RowReader
 from app.models.refresh_token import RefreshToken
 from app.models.user import User
+from app.schemas.password import ensure_password_allowed
 from app.schemas.token import Token
 from app.schemas.user import UserCreate
 from app.services.user_service import UserService
@@ -95,6 +96,8 @@ class AuthService:
         self._refresh_lifetime = timedelta(days=settings.REFRESH_TOKEN_EXPIRE_DAYS)
 
     async def register(self, data: UserCreate) -> User:
+        """Raises PasswordPolicyError or UserAlreadyExistsError."""
+        self.ensure_password_allowed(data.password, username=data.username, email=data.email)
         users = UserService(self._session)
         # Check first so a duplicate does not cost an Argon2 hash.
         await users.ensure_available(email=data.email, username=data.username)
@@ -203,10 +206,25 @@ class AuthService:
         await self.verify_password(user_id, current_password)
         await UserService(self._session).delete(user_id)
 
+    def ensure_password_allowed(
+        self, password: str, *, username: str | None, email: str | None
+    ) -> None:
+        """Raise PasswordPolicyError unless `password` may be the new password of the account
+        named `username` at `email` (app/schemas/password.py)."""
+        ensure_password_allowed(
+            password,
+            min_length=self._settings.PASSWORD_MIN_LENGTH,
+            username=username,
+            email=email,
+        )
+
     async def set_password(
         self, user_id: uuid.UUID, new_password: str, *, keep_session: uuid.UUID | None = None
     ) -> None:
-        """A new password ends every other session: whoever held the old one is logged out."""
+        """A new password ends every other session: whoever held the old one is logged out.
+        Raises PasswordPolicyError before any hashing."""
+        user = await UserService(self._session).get(user_id)
+        self.ensure_password_allowed(new_password, username=user.username, email=user.email)
         await self._store_password_hash(user_id, await self._hasher.hash(new_password))
         await self.end_sessions(user_id, keep=keep_session)
 

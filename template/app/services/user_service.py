@@ -4,6 +4,10 @@ One rule guards changes, whoever makes them (an admin, or users to their own acc
 service always keeps an active admin. Demoting, deactivating or deleting the last one is
 refused, checked under row locks on PostgreSQL so two admins doing it to each other at once
 cannot both succeed.
+
+An address is taken by an account whose address looks like it, too (a Cyrillic "a" for a Latin
+one, a fullwidth letter, a combining mark): each user's `email_lookalike_key`
+(app/core/lookalikes.py) is unique, and set here whenever the address is.
 """
 
 from __future__ import annotations
@@ -15,15 +19,19 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.lookalikes import email_lookalike_key
 from app.models.one_time_token import OneTimeToken
 from app.models.role import Role
 from app.models.user import User
 
 
 class UserAlreadyExistsError(Exception):
-    def __init__(self, field: str) -> None:
+    def __init__(self, field: str, *, lookalike: bool = False) -> None:
         self.field = field
-        super().__init__(f"A user with this {field} already exists")
+        if lookalike:
+            super().__init__(f"A user with an {field} that looks like this one already exists")
+        else:
+            super().__init__(f"A user with this {field} already exists")
 
 
 class UserNotFoundError(Exception):
@@ -54,28 +62,44 @@ class UserService:
         username: str | None = None,
         except_id: uuid.UUID | None = None,
     ) -> None:
-        """Raise UserAlreadyExistsError when another user (not `except_id`) has the address
-        or the name; None checks nothing."""
+        """Raise UserAlreadyExistsError when another user (not `except_id`) has the address,
+        one that looks like it, or the name; None checks nothing."""
+        key = None if email is None else email_lookalike_key(email)
         taken_by = [
             column == value
-            for column, value in ((User.email, email), (User.username, username))
+            for column, value in (
+                (User.email, email),
+                (User.email_lookalike_key, key),
+                (User.username, username),
+            )
             if value is not None
         ]
         if not taken_by:
             return
-        query = select(User.email, User.username).where(or_(*taken_by))
+        query = select(User.email, User.email_lookalike_key, User.username).where(or_(*taken_by))
         if except_id is not None:
             query = query.where(User.id != except_id)
         taken = (await self._session.execute(query.limit(1))).first()
-        if taken is not None:
-            raise UserAlreadyExistsError("email" if taken.email == email else "username")
+        if taken is None:
+            return
+        if taken.email == email:
+            raise UserAlreadyExistsError("email")
+        if key is not None and taken.email_lookalike_key == key:
+            raise UserAlreadyExistsError("email", lookalike=True)
+        raise UserAlreadyExistsError("username")
 
     async def create(
         self, *, email: str, username: str, hashed_password: str, role: Role = Role.USER
     ) -> User:
         """Insert a user; the caller checked `ensure_available` first (before hashing), and the
         unique constraints catch a registration that raced it."""
-        user = User(email=email, username=username, hashed_password=hashed_password, role=role)
+        user = User(
+            email=email,
+            email_lookalike_key=email_lookalike_key(email),
+            username=username,
+            hashed_password=hashed_password,
+            role=role,
+        )
         self._session.add(user)
         try:
             await self._session.flush()
@@ -103,6 +127,8 @@ class UserService:
             await self._session.execute(delete(OneTimeToken).where(OneTimeToken.user_id == user.id))
         for name, value in changes.items():
             setattr(user, name, value)
+        if "email" in changes:
+            user.email_lookalike_key = email_lookalike_key(user.email)
         try:
             await self._session.flush()
         except IntegrityError as exc:

@@ -213,6 +213,51 @@ async def test_a_wrong_current_password_or_a_weak_new_one_changes_nothing(
     await log_in(client, "careful", PASSWORD)
 
 
+async def test_a_new_password_is_held_to_the_length_and_the_accounts_name_and_address(
+    client: AsyncClient, migrated_engine: AsyncEngine
+) -> None:
+    await sign_up(client, migrated_engine, "guarded")  # guarded@example.com
+    tokens = await log_in(client, "guarded")
+    refused = {
+        "weakpass": "must have at least 15 characters",
+        "my GUARDED passphrase": "must not contain the username",
+    }
+
+    for new_password, rule in refused.items():
+        response = await client.post(
+            PASSWORD_CHANGE,
+            json={"current_password": PASSWORD, "new_password": new_password},
+            headers=bearer(tokens),
+        )
+        assert response.status_code == 422, response.text
+        [error] = response.json()["detail"]
+        assert error["loc"] == ["body", "new_password"]
+        assert error["type"] == "password_policy"
+        assert rule in error["msg"]
+        assert new_password not in response.text
+    await log_in(client, "guarded", PASSWORD)
+
+
+async def test_a_new_address_that_looks_like_anothers_is_refused(
+    client: AsyncClient, migrated_engine: AsyncEngine
+) -> None:
+    await sign_up(client, migrated_engine, "owner")  # owner@example.com
+    _, headers = await sign_up(client, migrated_engine, "mover")
+
+    # A Cyrillic "o" (U+043E) for the Latin one.
+    response = await client.patch(
+        ME,
+        json={"email": "\u043ewner@example.com", "current_password": PASSWORD},
+        headers=headers,
+    )
+
+    assert response.status_code == 409
+    assert response.json()["detail"] == (
+        "A user with an email that looks like this one already exists"
+    )
+    assert (await client.get(ME, headers=headers)).json()["email"] == "mover@example.com"
+
+
 async def test_the_account_routes_document_their_errors(app: FastAPI) -> None:
     paths = app.openapi()["paths"]
 

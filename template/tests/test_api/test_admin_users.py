@@ -195,6 +195,14 @@ async def test_an_admin_changes_a_name_and_address_but_not_to_taken_ones(
     assert taken_name.json()["detail"] == "A user with this username already exists"
     assert taken_address.status_code == 409
     assert taken_address.json()["detail"] == "A user with this email already exists"
+    # Fullwidth letters (U+FF4F...) render like the taken address.
+    lookalike = await client.patch(
+        f"{USERS}/{user_id}",
+        json={"email": "\uff4f\uff54\uff48\uff45\uff52@example.com"},
+        headers=admin_headers,
+    )
+    assert lookalike.status_code == 409
+    assert "looks like" in lookalike.json()["detail"]
     assert unchanged.status_code == 200  # its own name is not "taken"
 
 

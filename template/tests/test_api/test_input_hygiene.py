@@ -39,6 +39,9 @@ from tests.support import log_records
 
 UNSAFE_VALUES = {"nul": "a\x00b", "lone surrogate": "a\ud800b"}
 _VALID_TEXT = "walker-value-1"
+# A password field's: long enough for the policy, holding neither the username (the text above)
+# nor the address's local part ("walker").
+_VALID_PASSWORD = "hygiene probe passphrase 7"
 # Sent to a service field that declares no bound: twice the template's default one (a URL
 # carrying more is refused by HTTP clients before it is sent).
 _UNBOUNDED_PROBE_LENGTH = 20_000
@@ -103,7 +106,9 @@ def _is_parsed(schema: dict[str, Any]) -> bool:
     return string is not None and (string.get("format") in _PARSED_FORMATS or "enum" in string)
 
 
-def _valid_value(schema: dict[str, Any]) -> Any:
+def _valid_value(schema: dict[str, Any], name: str = "") -> Any:
+    if "password" in name and _string_schema(schema) is not None:
+        return _VALID_PASSWORD
     if schema.get("format") == "email":
         return "walker@example.com"
     string = _string_schema(schema)
@@ -163,7 +168,7 @@ def operations(document: dict[str, Any], modules: dict[tuple[str, str], str]) ->
                 for name, property_schema in schema.get("properties", {}).items():
                     property_schema = _resolve(document, property_schema)
                     if name in required:
-                        operation.body[name] = _valid_value(property_schema)
+                        operation.body[name] = _valid_value(property_schema, name)
                     if _string_schema(property_schema) is not None and not _is_parsed(
                         property_schema
                     ):

@@ -95,6 +95,18 @@ async def test_a_taken_username_is_refused_naming_the_variable(
     assert [username for _, username, _ in await users(migrated_engine)] == ["admin"]
 
 
+async def test_an_address_looking_like_another_users_is_refused_naming_the_variable(
+    settings: AppSettings, migrated_engine: AsyncEngine, client: AsyncClient
+) -> None:
+    await sign_up(client, migrated_engine, "root")  # root@example.com
+
+    # A Cyrillic "o" (U+043E) for the first Latin one.
+    lookalike = configured(settings, FIRST_SUPERUSER_EMAIL="r\u043eot@example.com")
+    with pytest.raises(FirstSuperuserError, match=r"looks like.*FIRST_SUPERUSER_EMAIL"):
+        await ensure_first_superuser(lookalike)
+    assert [username for _, username, _ in await users(migrated_engine)] == ["root"]
+
+
 async def test_replicas_starting_together_create_one_admin(
     settings: AppSettings, migrated_engine: AsyncEngine
 ) -> None:
@@ -113,6 +125,25 @@ def test_production_holds_the_password_to_the_policy() -> None:
         checked_password(SecretStr("admin"), Environment.PRODUCTION)
     with pytest.raises(FirstSuperuserError, match="most common passwords"):
         checked_password(SecretStr("Password1"), Environment.PRODUCTION)
+    with pytest.raises(FirstSuperuserError, match="at least 15 characters"):
+        checked_password(SecretStr("short but fine"), Environment.PRODUCTION)
+    with pytest.raises(FirstSuperuserError, match=r"must not contain the username$"):
+        checked_password(
+            SecretStr("the admin passphrase"),
+            Environment.PRODUCTION,
+            username="admin",
+            email="root@example.com",
+        )
+    with pytest.raises(FirstSuperuserError, match=r"before the @$"):
+        checked_password(
+            SecretStr("root of all passphrases"),
+            Environment.PRODUCTION,
+            username="admin",
+            email="root@example.com",
+        )
+    # PASSWORD_MIN_LENGTH, when the service sets another.
+    short = SecretStr("short but fine")
+    assert checked_password(short, Environment.PRODUCTION, min_length=12) == "short but fine"
     with pytest.raises(FirstSuperuserError, match="empty"):
         checked_password(SecretStr(""), Environment.DEVELOPMENT)
     assert checked_password(SecretStr(ADMIN_PASSWORD), Environment.PRODUCTION) == ADMIN_PASSWORD

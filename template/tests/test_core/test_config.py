@@ -195,6 +195,23 @@ def test_an_unknown_log_format_is_refused_naming_the_choices(
     )
 
 
+def test_password_min_length_is_15_by_default_and_never_below_8(
+    production_environment: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings("production", AppSettings).PASSWORD_MIN_LENGTH == 15
+    production_environment.setenv("PASSWORD_MIN_LENGTH", "8")
+    assert load_settings("production", AppSettings).PASSWORD_MIN_LENGTH == 8
+
+    production_environment.setenv("PASSWORD_MIN_LENGTH", "7")
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings("production", AppSettings)
+
+    assert str(raised.value) == (
+        "invalid production configuration: PASSWORD_MIN_LENGTH input should be greater than "
+        "or equal to 8"
+    )
+
+
 def test_unknown_environment_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="ENVIRONMENT must be one of"):
         load_settings("staging", AppSettings)

@@ -15,6 +15,7 @@ from app.core.password_hashing import (
     DEFAULT_QUEUE_PER_SLOT,
     PasswordHasher,
     PasswordHashingBusyError,
+    normalize_password,
 )
 from app.core.tokens import (
     AccessTokenVerifier,
@@ -199,21 +200,78 @@ def test_cache_size_zero_checks_every_use(decodes: list[str]) -> None:
 
 async def test_password_hash_verifies_only_the_right_password() -> None:
     hasher = _cheap_hasher()
-    hashed = await hasher.hash("SecurePass123")
+    hashed = await hasher.hash("SecurePass-12345")
 
     assert hashed.startswith("$argon2id$")
-    assert await hasher.verify("SecurePass123", hashed) == (True, None)
-    assert (await hasher.verify("SecurePass124", hashed))[0] is False
+    assert await hasher.verify("SecurePass-12345", hashed) == (True, None)
+    assert (await hasher.verify("SecurePass-12346", hashed))[0] is False
 
 
 async def test_hash_made_with_old_parameters_is_upgraded_on_verify() -> None:
-    old_hash = await _cheap_hasher(time_cost=1).hash("SecurePass123")
+    old_hash = await _cheap_hasher(time_cost=1).hash("SecurePass-12345")
 
-    valid, upgraded = await _cheap_hasher(time_cost=2).verify("SecurePass123", old_hash)
+    valid, upgraded = await _cheap_hasher(time_cost=2).verify("SecurePass-12345", old_hash)
 
     assert valid is True
     assert upgraded is not None
     assert "t=2" in upgraded
+
+
+# A ligature and fullwidth letters: NFKC makes it "fine passphrase".
+TYPED = "\ufb01ne \uff50\uff41\uff53\uff53\uff50\uff48\uff52\uff41\uff53\uff45"
+
+
+async def test_a_password_is_hashed_in_nfkc_form() -> None:
+    hasher = _cheap_hasher()
+    hashed = await hasher.hash(TYPED)
+
+    assert normalize_password(TYPED) == "fine passphrase"
+    assert hasher._context.verify("fine passphrase", hashed)
+    assert await hasher.verify(TYPED, hashed) == (True, None)
+    assert await hasher.verify("fine passphrase", hashed) == (True, None)
+
+
+async def test_a_hash_of_the_typed_form_verifies_and_is_replaced_by_the_nfkc_forms() -> None:
+    hasher = _cheap_hasher()
+    legacy = hasher._context.hash(TYPED)  # stored before passwords were normalised
+
+    valid, rehashed = await hasher.verify(TYPED, legacy)
+
+    assert valid is True
+    assert rehashed is not None
+    assert hasher._context.verify("fine passphrase", rehashed)
+    assert await hasher.verify("fine passphrase", legacy) == (False, None)
+
+
+async def test_the_decoy_spends_what_a_failed_verification_of_the_same_password_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hasher = _cheap_hasher()
+    await hasher.prepare()
+    stored = await hasher.hash("another passphrase")
+    checked: list[str] = []
+    verify_and_update = hasher._context.verify_and_update
+    verify = hasher._context.verify
+
+    def counted_verify_and_update(password: str, hashed: str) -> tuple[bool, str | None]:
+        checked.append(password)
+        return verify_and_update(password, hashed)
+
+    def counted_verify(password: str, hashed: str) -> bool:
+        checked.append(password)
+        return verify(password, hashed)
+
+    monkeypatch.setattr(hasher._context, "verify_and_update", counted_verify_and_update)
+    monkeypatch.setattr(hasher._context, "verify", counted_verify)
+
+    for password in (TYPED, "fine passphrase"):
+        checked.clear()
+        assert await hasher.verify(password, stored) == (False, None)
+        real = list(checked)
+        checked.clear()
+        await hasher.verify_decoy(password)
+        # Two Argon2 runs for a password NFKC changes (both forms), one otherwise.
+        assert checked == real == list(dict.fromkeys([normalize_password(password), password]))
 
 
 async def test_hashing_runs_at_most_concurrency_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -236,7 +294,7 @@ async def test_hashing_runs_at_most_concurrency_at_once(monkeypatch: pytest.Monk
     monkeypatch.setattr(hasher._context, "hash", slow_hash)
     async with anyio.create_task_group() as group:
         for _ in range(8):
-            group.start_soon(hasher.hash, "SecurePass123")
+            group.start_soon(hasher.hash, "SecurePass-12345")
 
     assert peak == 2
 
@@ -266,7 +324,7 @@ async def test_a_call_past_the_running_and_queued_hashes_is_refused_at_once(
     results: list[object] = []
 
     async def verify() -> None:
-        results.append(await hasher.verify("SecurePass123", decoy))
+        results.append(await hasher.verify("SecurePass-12345", decoy))
 
     async with anyio.create_task_group() as group:
         for _ in range(concurrency + queue_limit):
@@ -276,15 +334,15 @@ async def test_a_call_past_the_running_and_queued_hashes_is_refused_at_once(
         await anyio.sleep(0.01)  # the queued calls reach the gate
 
         with pytest.raises(PasswordHashingBusyError):
-            await hasher.verify("SecurePass123", decoy)
+            await hasher.verify("SecurePass-12345", decoy)
         # The decoy verification for unknown users waits at the same gate.
         with pytest.raises(PasswordHashingBusyError):
-            await hasher.verify_decoy("SecurePass123")
+            await hasher.verify_decoy("SecurePass-12345")
         release.set()
 
     assert results == [(False, None)] * (concurrency + queue_limit)
     # Admitted again once the queue drained.
-    assert await hasher.verify("SecurePass123", decoy) == (False, None)
+    assert await hasher.verify("SecurePass-12345", decoy) == (False, None)
 
 
 def test_the_default_queue_is_four_waiters_per_slot() -> None:
@@ -296,4 +354,4 @@ def test_the_default_queue_is_four_waiters_per_slot() -> None:
 async def test_unknown_hash_format_is_a_failed_verification() -> None:
     bcrypt_hash = "$2b$12$abcdefghijklmnopqrstuuS1Ck9V0CgV2eYwKpQqk4bW1nL5F2a3e"
 
-    assert await _cheap_hasher().verify("SecurePass123", bcrypt_hash) == (False, None)
+    assert await _cheap_hasher().verify("SecurePass-12345", bcrypt_hash) == (False, None)

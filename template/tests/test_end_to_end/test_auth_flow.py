@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from httpx import AsyncClient
 
+from tests.support import PASSWORD
+
 
 async def test_full_auth_flow(client: AsyncClient) -> None:
     response = await client.post(
         "/api/v1/auth/register",
-        json={"email": "test@example.com", "username": "testuser", "password": "SecurePass123"},
+        json={"email": "test@example.com", "username": "testuser", "password": PASSWORD},
     )
     assert response.status_code == 201
 
     response = await client.post(
-        "/api/v1/auth/login", json={"username": "testuser", "password": "SecurePass123"}
+        "/api/v1/auth/login", json={"username": "testuser", "password": PASSWORD}
     )
     assert response.status_code == 200
     token = response.json()["access_token"]

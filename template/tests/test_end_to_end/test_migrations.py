@@ -13,17 +13,30 @@ import os
 import re
 import subprocess
 import sys
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import anyio
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import (
+    DateTime,
+    String,
+    Uuid,
+    column,
+    insert,
+    inspect,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.engine import Connection
 
 from app.bootstrap.settings import TestingSettings
 from app.core.logging import LogFormat
+from app.core.lookalikes import email_lookalike_key
 from app.db.base import Base
 from app.db.session import create_engine
 from tests.support import PROJECT_ROOT, DatabaseFactory, alembic_config, load_script
@@ -167,3 +180,61 @@ async def test_an_offline_sql_script_on_stdout_carries_no_log_line(
     assert "CREATE TABLE users" in script.stdout
     assert "Running upgrade" in script.stderr
     assert not [line for line in script.stdout.splitlines() if line.startswith("{")]
+
+
+def _upgrade_users_with_lookalike_addresses(connection: Connection) -> list[tuple[str, str | None]]:
+    config = alembic_config(connection)
+    command.upgrade(config, "0005")
+    users = table(
+        "users",
+        column("id", Uuid()),
+        column("email", String()),
+        column("username", String()),
+        column("hashed_password", String()),
+        column("created_at", DateTime(timezone=True)),
+    )
+    registered = datetime(2026, 1, 1, tzinfo=UTC)
+    addresses = {
+        "alice": "alice@example.com",
+        # Registered later, under the earlier release: a Cyrillic "a" (U+0430).
+        "impostor": "\u0430lice@example.com",
+        "bob": "bob@example.com",
+    }
+    connection.execute(
+        insert(users),
+        [
+            {
+                "id": uuid.uuid4(),
+                "email": email,
+                "username": username,
+                "hashed_password": "x",
+                "created_at": registered + timedelta(days=number),
+            }
+            for number, (username, email) in enumerate(addresses.items())
+        ],
+    )
+    command.upgrade(config, "heads")
+    rows = connection.execute(select(users.c.username, column("email_lookalike_key")))
+    keys = sorted((username, key) for username, key in rows)
+    command.downgrade(config, "0005")
+    assert "email_lookalike_key" not in {
+        c["name"] for c in inspect(connection).get_columns("users")
+    }
+    return keys
+
+
+async def test_the_lookalike_key_migration_keys_existing_users_the_oldest_first(
+    database_factory: DatabaseFactory,
+) -> None:
+    engine = create_engine(TestingSettings(DATABASE_URL=await database_factory()))
+    try:
+        async with engine.begin() as connection:
+            keys = await connection.run_sync(_upgrade_users_with_lookalike_addresses)
+    finally:
+        await engine.dispose()
+
+    assert keys == [
+        ("alice", email_lookalike_key("alice@example.com")),
+        ("bob", email_lookalike_key("bob@example.com")),
+        ("impostor", None),
+    ]

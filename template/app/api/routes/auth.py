@@ -6,7 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, status
 
 from app.api.deps import AuthServiceDep, CurrentUser
-from app.api.responses import UNAUTHORIZED, credentials_error, error, no_store
+from app.api.responses import UNAUTHORIZED, credentials_error, error, no_store, password_refused
+from app.schemas.password import PasswordPolicyError
 from app.schemas.token import LoginRequest, OAuth2PasswordForm, RefreshRequest, Token
 from app.schemas.user import UserCreate, UserRead
 from app.services.auth_service import AuthService, EmailNotVerifiedError, RefreshTokenError
@@ -33,13 +34,18 @@ _REFRESH_REFUSED = error(
 @router.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
-    responses=error(status.HTTP_409_CONFLICT, "The e-mail address or username is taken"),
+    responses=error(
+        status.HTTP_409_CONFLICT,
+        "The e-mail address (or one that looks like it) or the username is taken",
+    ),
 )
 async def register(
     payload: UserCreate, auth: AuthServiceDep, background_tasks: BackgroundTasks
 ) -> UserRead:
     try:
         user = await auth.register(payload)
+    except PasswordPolicyError as exc:
+        raise password_refused(exc, "password") from exc
     except UserAlreadyExistsError as exc:
         raise HTTPException(status_code=status.HTTP_409_CONFLICT, detail=str(exc)) from exc
     # Runs after the response is sent, hence after the user row is committed.

@@ -14,9 +14,10 @@ from app.api.deps import (
     UserServiceDep,
 )
 from app.api.pagination import PageRequestDep
-from app.api.responses import ADMIN_ONLY, UNAUTHORIZED, error
+from app.api.responses import ADMIN_ONLY, UNAUTHORIZED, error, password_refused
 from app.models.user import User
 from app.schemas.page import Page
+from app.schemas.password import PasswordPolicyError
 from app.schemas.user import (
     AccountDeletion,
     PasswordChange,
@@ -38,7 +39,8 @@ router = APIRouter(prefix="/users", tags=["users"])
 _ONE_USER = {**ADMIN_ONLY, **error(status.HTTP_404_NOT_FOUND, "No such user")}
 _TAKEN_OR_LAST_ADMIN = error(
     status.HTTP_409_CONFLICT,
-    "The e-mail address or username is taken, or this is the last active admin",
+    "The e-mail address (or one that looks like it) or the username is taken, or this is the "
+    "last active admin",
 )
 _WRONG_PASSWORD = error(status.HTTP_400_BAD_REQUEST, "The current password is incorrect")
 
@@ -102,6 +104,8 @@ async def change_password(payload: PasswordChange, user: CurrentUser, auth: Auth
         )
     except IncorrectPasswordError as exc:
         raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail=str(exc)) from exc
+    except PasswordPolicyError as exc:
+        raise password_refused(exc, "new_password") from exc
 
 
 @router.get("", summary="List users (admins only)", responses=ADMIN_ONLY)
