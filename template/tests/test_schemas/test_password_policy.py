@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import pytest
+from pydantic import AfterValidator, TypeAdapter, ValidationError
 
 from app.schemas.password import (
     PasswordPolicyError,
+    check_new_password,
     common_passwords,
     ensure_password_allowed,
     password_problems,
@@ -99,3 +102,15 @@ def test_the_policy_error_names_the_rules_never_the_password() -> None:
     assert str(refused.value) == (
         "Password must have at least 15 characters; must not contain the username"
     )
+
+
+def test_check_new_password_refuses_as_a_pydantic_validator_at_the_default_minimum() -> None:
+    password = Annotated[str, AfterValidator(check_new_password)]
+    adapter = TypeAdapter(password)
+
+    assert adapter.validate_python("fifteen chars!!") == "fifteen chars!!"
+    with pytest.raises(ValidationError) as refused:
+        adapter.validate_python("weakpass")
+    [error] = refused.value.errors()
+    assert error["type"] == "password_policy"
+    assert error["msg"] == "Password must have at least 15 characters"
