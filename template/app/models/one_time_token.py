@@ -13,12 +13,14 @@ from app.db.base import Base, UTCDateTime, utc_now
 class TokenPurpose(StrEnum):
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a purpose, not a secret
     VERIFY_EMAIL = "verify_email"
+    CHANGE_EMAIL = "change_email"
 
 
 class OneTimeToken(Base):
-    """A token mailed to a user (a password reset, an address verification): only its SHA-256
-    is stored, it works once (`used_at`) and until `expires_at`. Used by the `email` option;
-    the table is every service's, so turning the option on later needs no migration."""
+    """A token mailed to a user (a password reset, an address verification, a new address to
+    confirm): only its SHA-256 is stored, it works once (`used_at`) and until `expires_at`. Used
+    by the `email` option; the table is every service's, so turning the option on later needs
+    no migration."""
 
     __tablename__ = "one_time_tokens"
 
@@ -43,3 +45,5 @@ class OneTimeToken(Base):
     )
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The address a CHANGE_EMAIL token moves the account to once it is spent.
+    new_email: Mapped[str | None] = mapped_column(String(320))

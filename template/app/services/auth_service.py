@@ -61,6 +61,17 @@ class IncorrectPasswordError(Exception):
         super().__init__("The current password is incorrect")
 
 
+class AddressNeedsConfirmationError(Exception):
+    """With mail, a user's new address is confirmed through a link mailed to it (the `email`
+    option's POST /api/v1/auth/email-change), never set directly."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A new address is confirmed by mail: POST /api/v1/auth/email-change "
+            "{email, current_password}"
+        )
+
+
 class RefreshTokenError(Exception):
     """The token cannot be used: unknown, expired, revoked, spent, or its user is inactive.
     The reason stays in the log; every case is the same 401 to the client."""
@@ -185,7 +196,10 @@ class AuthService:
         current_password: str | None,
         session_id: uuid.UUID | None,
     ) -> User:
-        """The user's own change: a new address takes the current password."""
+        """The user's own change: a new address takes the current password, and where mail is
+        sent (`address_changes_need_confirmation`), the link mailed to it instead."""
+        if "email" in changes and self._settings.address_changes_need_confirmation:
+            raise AddressNeedsConfirmationError
         if "email" in changes or current_password is not None:
             await self.verify_password(user_id, current_password or "")
         return await self.update_account(user_id, changes, keep_session=session_id)

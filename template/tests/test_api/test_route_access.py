@@ -29,6 +29,8 @@ ACCESS = {
     "POST /api/v1/auth/password-reset/confirm": PUBLIC,
     "POST /api/v1/auth/verify-email/request": PUBLIC,
     "POST /api/v1/auth/verify-email/confirm": PUBLIC,
+    "POST /api/v1/auth/email-change": USER,
+    "POST /api/v1/auth/email-change/confirm": PUBLIC,
     "GET /api/v1/users/me": USER,
     "PATCH /api/v1/users/me": USER,
     "DELETE /api/v1/users/me": USER,

@@ -26,7 +26,7 @@ from app.schemas.user import (
     UserSearch,
     UserSelfUpdate,
 )
-from app.services.auth_service import IncorrectPasswordError
+from app.services.auth_service import AddressNeedsConfirmationError, IncorrectPasswordError
 from app.services.user_service import (
     LastAdminError,
     UserAlreadyExistsError,
@@ -53,7 +53,7 @@ async def read_current_user(user: CurrentUser) -> UserRead:
 @router.patch(
     "/me",
     summary="Change your username, or your e-mail address with your current password; a new "
-    "address ends every other login session",
+    "address ends every other login session (with mail, POST /auth/email-change instead: 422)",
     responses={**UNAUTHORIZED, **_TAKEN_OR_LAST_ADMIN, **_WRONG_PASSWORD},
 )
 async def update_current_user(
@@ -168,6 +168,10 @@ async def _update(update: Awaitable[User]) -> User:
         raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
     except IncorrectPasswordError as exc:
         raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail=str(exc)) from exc
+    except AddressNeedsConfirmationError as exc:
+        raise HTTPException(
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)
+        ) from exc
     except (UserAlreadyExistsError, LastAdminError) as exc:
         raise HTTPException(status_code=status.HTTP_409_CONFLICT, detail=str(exc)) from exc
 

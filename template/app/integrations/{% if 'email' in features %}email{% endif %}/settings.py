@@ -110,6 +110,12 @@ class EmailSettings(SmtpSettings):
     def logins_require_verified_email(self) -> bool:
         return self.EMAIL_VERIFICATION_REQUIRED
 
+    @property
+    def address_changes_need_confirmation(self) -> bool:
+        # A stolen access token and password must not move the account to an address the owner
+        # never sees: the new address confirms, and the old one is told.
+        return True
+
     @model_validator(mode="after")
     def check_links(self) -> Self:
         link = urlsplit(self.EMAIL_LINK_BASE_URL)
