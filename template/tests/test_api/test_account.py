@@ -252,6 +252,7 @@ async def test_a_new_password_is_held_to_the_length_and_the_accounts_name_and_ad
     await log_in(client, "guarded", PASSWORD)
 
 
+@set_directly
 async def test_a_new_address_that_looks_like_anothers_is_refused(
     client: AsyncClient, migrated_engine: AsyncEngine
 ) -> None:
