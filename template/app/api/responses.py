@@ -44,13 +44,16 @@ def credentials_error(detail: str = "Could not validate credentials") -> HTTPExc
     )
 
 
+def field_refused(field: str, message: str, kind: str) -> RequestValidationError:
+    """A 422 for a body field a rule beyond its schema refuses, shaped like any other validation
+    error (the documented HTTPValidationError): at the body's `field`, of type `kind`."""
+    return RequestValidationError([{"loc": ("body", field), "msg": message, "type": kind}])
+
+
 def password_refused(error: PasswordPolicyError, field: str) -> RequestValidationError:
-    """The 422 for a new password the policy refuses, shaped like any other validation error:
-    at the body's `field`, type `password_policy`, naming every rule broken, never the
-    password."""
-    return RequestValidationError(
-        [{"loc": ("body", field), "msg": str(error), "type": "password_policy"}]
-    )
+    """The 422 for a new password the policy refuses: type `password_policy`, naming every rule
+    broken, never the password."""
+    return field_refused(field, str(error), "password_policy")
 
 
 async def no_store(response: Response) -> None:

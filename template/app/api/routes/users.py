@@ -14,7 +14,7 @@ from app.api.deps import (
     UserServiceDep,
 )
 from app.api.pagination import PageRequestDep
-from app.api.responses import ADMIN_ONLY, UNAUTHORIZED, error, password_refused
+from app.api.responses import ADMIN_ONLY, UNAUTHORIZED, error, field_refused, password_refused
 from app.models.user import User
 from app.schemas.page import Page
 from app.schemas.password import PasswordPolicyError
@@ -169,9 +169,7 @@ async def _update(update: Awaitable[User]) -> User:
     except IncorrectPasswordError as exc:
         raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail=str(exc)) from exc
     except AddressNeedsConfirmationError as exc:
-        raise HTTPException(
-            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)
-        ) from exc
+        raise field_refused("email", str(exc), "address_confirmed_by_mail") from exc
     except (UserAlreadyExistsError, LastAdminError) as exc:
         raise HTTPException(status_code=status.HTTP_409_CONFLICT, detail=str(exc)) from exc
 

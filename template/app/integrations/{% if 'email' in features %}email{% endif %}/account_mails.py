@@ -9,56 +9,64 @@ from app.integrations.email.outbox import MailOutbox
 from app.integrations.email.settings import EmailSettings
 
 
-def password_reset_mail(settings: EmailSettings, *, to: str, username: str, token: str) -> Mail:
+def _account_mail(
+    settings: EmailSettings, kind: str, *, to: str, username: str, subject: str, **values: str
+) -> Mail:
+    """`templates/<kind>.*` to a user: every one greets them and names the service."""
     return render_mail(
+        kind,
+        to=to,
+        subject=subject,
+        values={"username": username, "service": settings.PROJECT_NAME, **values},
+    )
+
+
+def password_reset_mail(settings: EmailSettings, *, to: str, username: str, token: str) -> Mail:
+    return _account_mail(
+        settings,
         "password_reset",
         to=to,
+        username=username,
         subject=f"Reset your {settings.PROJECT_NAME} password",
-        values={
-            "username": username,
-            "link": settings.link("reset-password", token),
-            "minutes": str(settings.PASSWORD_RESET_TOKEN_EXPIRE_MINUTES),
-            "service": settings.PROJECT_NAME,
-        },
+        link=settings.link("reset-password", token),
+        minutes=str(settings.PASSWORD_RESET_TOKEN_EXPIRE_MINUTES),
     )
 
 
 def verification_mail(settings: EmailSettings, *, to: str, username: str, token: str) -> Mail:
-    return render_mail(
+    return _account_mail(
+        settings,
         "verify_email",
         to=to,
+        username=username,
         subject=f"Confirm your e-mail address for {settings.PROJECT_NAME}",
-        values={
-            "username": username,
-            "link": settings.link("verify-email", token),
-            "hours": str(settings.EMAIL_VERIFICATION_TOKEN_EXPIRE_HOURS),
-            "service": settings.PROJECT_NAME,
-        },
+        link=settings.link("verify-email", token),
+        hours=str(settings.EMAIL_VERIFICATION_TOKEN_EXPIRE_HOURS),
     )
 
 
 def address_change_mail(settings: EmailSettings, *, to: str, username: str, token: str) -> Mail:
-    return render_mail(
+    return _account_mail(
+        settings,
         "change_email",
         to=to,
+        username=username,
         subject=f"Confirm your new e-mail address for {settings.PROJECT_NAME}",
-        values={
-            "username": username,
-            "link": settings.link("confirm-email-change", token),
-            "hours": str(settings.EMAIL_VERIFICATION_TOKEN_EXPIRE_HOURS),
-            "service": settings.PROJECT_NAME,
-        },
+        link=settings.link("confirm-email-change", token),
+        hours=str(settings.EMAIL_VERIFICATION_TOKEN_EXPIRE_HOURS),
     )
 
 
 def address_changed_notice(
     settings: EmailSettings, *, to: str, username: str, new_email: str
 ) -> Mail:
-    return render_mail(
+    return _account_mail(
+        settings,
         "email_changed",
         to=to,
+        username=username,
         subject=f"The e-mail address of your {settings.PROJECT_NAME} account changed",
-        values={"username": username, "new_email": new_email, "service": settings.PROJECT_NAME},
+        new_email=new_email,
     )
 
 
