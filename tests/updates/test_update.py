@@ -238,7 +238,8 @@ def test_turning_each_option_on_and_off_adds_its_content_and_sets_aside_what_the
     tree is the all-off render again, plus each changed file set aside (named in the output) with
     the team's content."""
     change = TOGGLES[toggle]
-    project = copy_project(released, tmp_path / "project", MINIMAL, "v1.0.0")
+    # The all-off render, committed, copied rather than rendered again.
+    project = Path(shutil.copytree(all_off_reference, tmp_path / "project", symlinks=True))
 
     update_project(project, "v1.0.0", change)
     fresh = copy_project(released, tmp_path / "fresh", {**MINIMAL, **change}, "v1.0.0")
@@ -269,7 +270,7 @@ def test_all_options_turned_on_then_off_leave_exactly_fresh_renders(
 ) -> None:
     """The trees equal fresh all-on and all-off renders, whose suites, lint and types the deep
     scenarios and the matrix prove: so the updated service's suite passes too."""
-    project = copy_project(released, tmp_path / "project", MINIMAL, "v1.0.0")
+    project = Path(shutil.copytree(all_off_reference, tmp_path / "project", symlinks=True))
     update_project(project, "v1.0.0", ALL_ON)
     assert_same_tree(project, copy_project(released, tmp_path / "all-on", ALL_ON, "v1.0.0"))
     commit_all(project, "all on")
