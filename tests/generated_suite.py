@@ -65,23 +65,34 @@ def run_generated_suite(
     return SuiteRun(passed, skipped, result.output)
 
 
+def run_on_postgresql(
+    project: RenderedProject, postgres_url: str, redis_url: str, *pytest_args: str
+) -> SuiteRun:
+    """`run_generated_suite` on fresh PostgreSQL databases of this run's own, all dropped by the
+    end of it."""
+    # A prefix of this run's own, so other runs on the same server neither collide with its
+    # databases nor pass for its leftovers.
+    prefix = f"tpl_{uuid.uuid4().hex[:12]}_"
+    run = run_generated_suite(
+        project,
+        redis_url,
+        *pytest_args,
+        TEST_DATABASE_URL=postgres_url,
+        TEST_DATABASE_PREFIX=prefix,
+    )
+    with psycopg.connect(postgres_url) as connection:
+        names = [row[0] for row in connection.execute("SELECT datname FROM pg_database")]
+    assert [name for name in names if name.startswith(prefix)] == []
+    return run
+
+
 def assert_suite_passes_on_both_databases(
     project: RenderedProject, postgres_url: str, redis_url: str, minimum: int = 150
 ) -> tuple[SuiteRun, SuiteRun]:
     """Everything on SQLite, the database tests again on a fresh PostgreSQL database per run;
     returns both runs."""
     on_sqlite = run_generated_suite(project, redis_url)
-    # A prefix of this run's own, so other runs on the same server neither collide with its
-    # databases nor pass for its leftovers.
-    prefix = f"tpl_{uuid.uuid4().hex[:12]}_"
-    on_postgresql = run_generated_suite(
-        project,
-        redis_url,
-        "-m",
-        DATABASE_MARKER,
-        TEST_DATABASE_URL=postgres_url,
-        TEST_DATABASE_PREFIX=prefix,
-    )
+    on_postgresql = run_on_postgresql(project, postgres_url, redis_url, "-m", DATABASE_MARKER)
 
     assert len(on_sqlite.passed) >= minimum, on_sqlite.output[-3000:]
     # What skips on SQLite (connection loss, row locks) is PostgreSQL's: it must run there.
@@ -90,7 +101,4 @@ def assert_suite_passes_on_both_databases(
     assert on_postgresql.collected <= on_sqlite.collected
     never_run = on_sqlite.collected - on_sqlite.passed - on_postgresql.passed
     assert never_run == frozenset(), sorted(never_run)
-    with psycopg.connect(postgres_url) as connection:
-        names = [row[0] for row in connection.execute("SELECT datname FROM pg_database")]
-    assert [name for name in names if name.startswith(prefix)] == []
     return on_sqlite, on_postgresql

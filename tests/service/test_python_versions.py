@@ -10,12 +10,9 @@ and probes, run on the default Python (tests/service/test_generated_project.py).
 
 from __future__ import annotations
 
-import uuid
-
-import psycopg
 import pytest
 
-from tests.generated_suite import run_generated_suite
+from tests.generated_suite import run_generated_suite, run_on_postgresql
 from tests.helpers import RenderedProject
 
 pytestmark = pytest.mark.deep
@@ -37,20 +34,10 @@ def test_everyday_suite_passes_and_the_interpreter_bound_proofs_on_postgresql(
     other_python_project: RenderedProject, postgres_url: str, redis_url: str
 ) -> None:
     everyday = run_generated_suite(other_python_project, redis_url, "-m", "not slow")
-    prefix = f"tpl_{uuid.uuid4().hex[:12]}_"
-    bound = run_generated_suite(
-        other_python_project,
-        redis_url,
-        *INTERPRETER_BOUND,
-        TEST_DATABASE_URL=postgres_url,
-        TEST_DATABASE_PREFIX=prefix,
-    )
+    bound = run_on_postgresql(other_python_project, postgres_url, redis_url, *INTERPRETER_BOUND)
 
     assert len(everyday.passed) >= 150, everyday.output[-3000:]
     assert bound.passed, bound.output[-3000:]
     assert {test.split("::")[0] for test in bound.passed} >= {
         path.removesuffix(".py").replace("/", ".") for path in INTERPRETER_BOUND
     }, sorted(bound.passed)
-    with psycopg.connect(postgres_url) as connection:
-        names = [row[0] for row in connection.execute("SELECT datname FROM pg_database")]
-    assert [name for name in names if name.startswith(prefix)] == []
