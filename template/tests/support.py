@@ -141,6 +141,14 @@ async def log_in(client: AsyncClient, username: str, password: str = PASSWORD) -
     return tokens
 
 
+async def refresh_status(client: AsyncClient, tokens: dict[str, Any]) -> int:
+    """What /auth/refresh answers for a token pair's refresh token: 200 while its session lives."""
+    response = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    return response.status_code
+
+
 def bearer(tokens: dict[str, Any]) -> dict[str, str]:
     """The Authorization header of a token pair's access token."""
     return {"Authorization": f"Bearer {tokens['access_token']}"}

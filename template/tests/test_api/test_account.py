@@ -5,8 +5,6 @@ stolen); a new password ends every other login session. A new address: test_addr
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import func, select
@@ -14,17 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.models.item import Item
 from app.models.role import Role
-from tests.support import PASSWORD, bearer, log_in, sign_up
+from tests.support import PASSWORD, bearer, log_in, refresh_status, sign_up
 
 ME = "/api/v1/users/me"
 PASSWORD_CHANGE = "/api/v1/users/me/password"
-REFRESH = "/api/v1/auth/refresh"
 NEW_PASSWORD = "a-new-long-passphrase"
-
-
-async def refresh(client: AsyncClient, tokens: dict[str, Any]) -> int:
-    response = await client.post(REFRESH, json={"refresh_token": tokens["refresh_token"]})
-    return response.status_code
 
 
 async def test_a_taken_name_a_role_or_no_token_is_refused(
@@ -58,7 +50,7 @@ async def test_deleting_your_account_takes_what_you_own_and_ends_your_tokens(
 
     assert response.status_code == 204
     assert (await client.get(ME, headers=headers)).status_code == 401
-    assert await refresh(client, tokens) == 401
+    assert await refresh_status(client, tokens) == 401
     login = await client.post(
         "/api/v1/auth/login", json={"username": "departing", "password": PASSWORD}
     )
@@ -116,8 +108,8 @@ async def test_a_password_change_ends_every_other_session(
     )
 
     assert response.status_code == 204, response.text
-    assert await refresh(client, other) == 401
-    assert await refresh(client, current) == 200
+    assert await refresh_status(client, other) == 401
+    assert await refresh_status(client, current) == 200
     assert (await client.get(ME, headers=bearer(current))).status_code == 200
     await log_in(client, "changer", NEW_PASSWORD)
     old = await client.post(
@@ -148,7 +140,7 @@ async def test_a_wrong_current_password_or_a_weak_new_one_changes_nothing(
     assert wrong.json()["detail"] == "The current password is incorrect"
     assert weak.status_code == 422
     assert "most common" in weak.json()["detail"][0]["msg"]
-    assert await refresh(client, other) == 200
+    assert await refresh_status(client, other) == 200
     await log_in(client, "careful", PASSWORD)
 
 

@@ -6,7 +6,6 @@ PATCH /users/me refuses an address and the new one confirms by mail (test_accoun
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from httpx import AsyncClient
 from sqlalchemy import func, insert, select
@@ -15,16 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.db.base import utc_now
 from app.models.one_time_token import OneTimeToken, TokenPurpose
 from app.models.user import User
-from tests.support import PASSWORD, bearer, log_in, sign_up
+from tests.support import PASSWORD, bearer, log_in, refresh_status, sign_up
 
 ME = "/api/v1/users/me"
-
-
-async def refresh(client: AsyncClient, tokens: dict[str, Any]) -> int:
-    response = await client.post(
-        "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
-    )
-    return response.status_code
 
 
 async def test_users_change_their_own_address_with_their_password(
@@ -87,8 +79,8 @@ async def test_a_new_address_ends_every_other_session_and_voids_mailed_links(
     )
 
     assert moved.status_code == 200, moved.text
-    assert await refresh(client, other) == 401
-    assert await refresh(client, current) == 200
+    assert await refresh_status(client, other) == 401
+    assert await refresh_status(client, current) == 200
     async with migrated_engine.connect() as connection:
         pending = select(func.count()).select_from(OneTimeToken)
         assert await connection.scalar(pending.where(OneTimeToken.user_id == user_id)) == 0

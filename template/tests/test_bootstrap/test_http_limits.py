@@ -146,6 +146,20 @@ async def dribble(writer: asyncio.StreamWriter, data: bytes, every_seconds: floa
         await asyncio.sleep(every_seconds)
 
 
+async def answer_while_dribbling(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, data: bytes
+) -> Answer:
+    """The answer that comes while `data` is still being dribbled; the connection must then be
+    closed."""
+    dribbling = asyncio.create_task(dribble(writer, data))
+    try:
+        answered = await answer(reader)
+        assert await closed(reader)
+    finally:
+        dribbling.cancel()
+    return answered
+
+
 @pytest.mark.slow  # waits out the header timeout
 async def test_requests_within_the_limits_are_served_on_a_kept_alive_connection(
     quick_port: int,
@@ -214,19 +228,11 @@ async def test_too_many_header_fields_are_refused_with_431(port: int) -> None:
 
 @pytest.mark.slow  # waits out the header timeout
 async def test_headers_dribbled_past_the_timeout_are_refused_with_408(quick_port: int) -> None:
-    async def dribble(writer: asyncio.StreamWriter) -> None:
-        await send(writer, b"GET /health HTTP/1.1\r\nHost: test\r\n")
-        for _ in range(round(WAIT_SECONDS / 0.05)):
-            await send(writer, b"X")  # one byte of a header that never ends
-            await asyncio.sleep(0.05)
-
     async with connection(quick_port) as (reader, writer):
-        dribbling = asyncio.create_task(dribble(writer))
-        try:
-            refused = await answer(reader)
-            assert await closed(reader)
-        finally:
-            dribbling.cancel()
+        await send(writer, b"GET /health HTTP/1.1\r\nHost: test\r\n")
+        # One byte every 50 ms of a header that never ends.
+        endless_header = b"X" * round(WAIT_SECONDS / 0.05)
+        refused = await answer_while_dribbling(reader, writer, endless_header)
 
     assert refused.status == 408
     assert refused.json()["detail"] == "Request headers not received in time"
@@ -248,12 +254,7 @@ async def test_a_body_dribbled_past_the_timeout_is_refused_with_408(
     async with connection(quick_body_port) as (reader, writer):
         await send(writer, post_head("/api/v1/auth/register", len(body)) + body[:5])
         # A byte every 50 ms: far longer in all than the timeout, never idle for long.
-        dribbling = asyncio.create_task(dribble(writer, body[5:]))
-        try:
-            refused = await answer(reader)
-            assert await closed(reader)
-        finally:
-            dribbling.cancel()
+        refused = await answer_while_dribbling(reader, writer, body[5:])
 
     assert refused.status == 408
     assert refused.headers["content-type"] == "application/json"
@@ -279,12 +280,7 @@ async def test_a_body_the_app_answered_without_does_not_hold_the_connection(
     async with connection(quick_body_port) as (reader, writer):
         # /health reads no body: it answers at once, and the rest never comes whole.
         await send(writer, post_head("/health", 1000, method="GET") + b"{")
-        dribbling = asyncio.create_task(dribble(writer, b" " * 999))
-        try:
-            answered = await answer(reader)
-            assert await closed(reader)
-        finally:
-            dribbling.cancel()
+        answered = await answer_while_dribbling(reader, writer, b" " * 999)
 
     assert answered.status == 200
 

@@ -43,7 +43,8 @@ async def handle_send_task_error(request: Request, exc: Exception) -> JSONRespon
 
 
 async def handle_quota_exceeded(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, QuotaExceededError)  # noqa: S101 - registered for this type only
+    if not isinstance(exc, QuotaExceededError):  # registered for that type only
+        raise exc
     return error_response(
         status.HTTP_429_TOO_MANY_REQUESTS,
         str(exc),
