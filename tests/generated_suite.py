@@ -87,12 +87,19 @@ def run_on_postgresql(
 
 
 def assert_suite_passes_on_both_databases(
-    project: RenderedProject, postgres_url: str, redis_url: str, minimum: int = 150
+    project: RenderedProject,
+    postgres_url: str,
+    redis_url: str,
+    minimum: int = 150,
+    *,
+    everyday: bool = False,
 ) -> tuple[SuiteRun, SuiteRun]:
     """Everything on SQLite, the database tests again on a fresh PostgreSQL database per run;
-    returns both runs."""
-    on_sqlite = run_generated_suite(project, redis_url)
-    on_postgresql = run_on_postgresql(project, postgres_url, redis_url, "-m", DATABASE_MARKER)
+    returns both runs. `everyday`: without the slow proofs on either, for a service whose
+    changes they do not concern (a deep scenario of the same answers runs them)."""
+    on_sqlite = run_generated_suite(project, redis_url, *(("-m", "not slow") if everyday else ()))
+    marker = f"{DATABASE_MARKER} and not slow" if everyday else DATABASE_MARKER
+    on_postgresql = run_on_postgresql(project, postgres_url, redis_url, "-m", marker)
 
     assert len(on_sqlite.passed) >= minimum, on_sqlite.output[-3000:]
     # What skips on SQLite (connection loss, row locks) is PostgreSQL's: it must run there.

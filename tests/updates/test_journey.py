@@ -664,8 +664,10 @@ def test_a_service_extends_itself_takes_two_releases_and_an_option_off_without_l
         with psycopg.connect(postgres_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
+    # The everyday suite: the slow proofs (the served protocol, the command-line tooling, the
+    # worker's signals) are the all-on deep scenario's; this service's migrations ran above.
     on_sqlite, on_postgresql = assert_suite_passes_on_both_databases(
-        project, postgres_url, redis_url
+        project, postgres_url, redis_url, everyday=True
     )
     ours = {test for test in on_sqlite.passed if "test_projects" in test}
     assert len(ours) == 3, sorted(on_sqlite.passed)
