@@ -14,6 +14,7 @@ from app.api.docs import DOCS_PATHS, install_docs
 from app.api.health import router as health_router
 from app.api.responses import ERROR_RESPONSES
 from app.api.routes import versioned_router
+from app.api.serving import serve
 from app.bootstrap import service_wiring
 from app.bootstrap.integrations import ENABLED as INTEGRATIONS
 from app.bootstrap.integrations import Integration
@@ -64,8 +65,9 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_exception_handlers(app)
-    app.include_router(health_router)
-    app.include_router(versioned_router(), prefix=API_V1_PREFIX)
+    # Flat: one route match per request instead of one per router level (app/api/serving.py).
+    serve(app.router, health_router)
+    serve(app.router, versioned_router(), prefix=API_V1_PREFIX)
     if docs:
         install_docs(app)
 
