@@ -357,17 +357,17 @@ def bench_me_verifying_every_token(
     env: dict[str, str],
     references: References,
     load: tuple[int, int],
+    token: str,
 ) -> Paired:
     """/users/me with ACCESS_TOKEN_CACHE_SIZE=0: the token's signature and claims checked on
-    every request, as the floor does."""
+    every request, as the floor does. `token` is the service's own user's (the floor's user
+    lives in the default service's database)."""
     python = project.path / ".venv" / "bin" / "python"
     env = {**env, "ACCESS_TOKEN_CACHE_SIZE": "0"}
     with serving(python, "app.main:app", project.path, env) as (base_url, _):
         me_url = f"{base_url}/api/v1/users/me"
-        wrk(me_url, 2, headers=references.floor_auth)
-        return paired(
-            (references.floor, references.floor_auth), (me_url, references.floor_auth), *load
-        )
+        wrk(me_url, 2, headers=bearer(token))
+        return paired((references.floor, references.floor_auth), (me_url, bearer(token)), *load)
 
 
 def renders_of(ref: str, workdir: Path) -> dict[str, RenderedProject]:
@@ -480,7 +480,7 @@ def main() -> None:
                     references.floor_token = services[name]["token"]
             for name, project in projects.items():
                 services[name]["verifying"] = bench_me_verifying_every_token(
-                    project, environments[name], references, load
+                    project, environments[name], references, load, services[name]["token"]
                 )
                 services[name]["layers"] = layer_costs(project, environments[name])
             floor_rss = rss_mib(floor_pid)
@@ -531,7 +531,7 @@ def main() -> None:
 
 def _load_line(app: str, label: str, load: dict[str, Any]) -> str:
     return (
-        f"{app:<8}{label:<26}{load['rps']:>8.0f} req/s  p50 {load['p50_ms']:.1f} ms  "
+        f"{app:<16}{label:<26}{load['rps']:>8.0f} req/s  p50 {load['p50_ms']:.1f} ms  "
         f"p99 {load['p99_ms']:.1f} ms  errors {load['errors']}  non-2xx {load['non_2xx']}"
     )
 
