@@ -34,6 +34,8 @@ def test_benchmark_commands() -> None:
     full = in_repo(documented("uv run python bench/run.py"), "--help")
     assert full.returncode == 0, full.stderr
     assert "--quick" in full.stdout
+    before = documented("uv run python bench/run.py --before v0.1.0")
+    assert before.split()[-2] in full.stdout
     ci = (TEMPLATE_ROOT / ".ci" / "run").read_text()
     assert documented("uv run python bench/run.py --quick") in ci
 
