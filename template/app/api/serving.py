@@ -3,7 +3,7 @@
 FastAPI keeps an included router as a nested branch that is matched on every request, twice per
 level (once to choose the branch, once inside it): `/api/v1/users/me` behind the versioned
 router and the users router ran about 27 route matches per request, about a quarter of the
-CPU that request cost in-process (docs/benchmarks.md). Adding each route to the application's
+CPU that request cost in-process (the template's benchmarks). Adding each route to the application's
 router with its full path gives the same routes, operation ids and OpenAPI document, one match
 each.
 

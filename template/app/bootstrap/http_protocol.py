@@ -18,7 +18,8 @@ at most MAX_REQUEST_BODY_BYTES, so one deadline fits every honest upload. Late, 
 with 408 if the app has not answered yet (the app, waiting for the rest, sees the client leave
 and whatever it answers is dropped), and the connection closes either way. Time the service
 itself holds the body back (the app has not read what came, a pipelined request waits its turn,
-100 Continue is not sent yet) is not the client's: at the deadline it gets the time again.
+100 Continue is not sent yet) is not the client's: while held the deadline waits, and when the
+service asks for the body again the client has the time it had left when the hold began.
 
 Both ways of serving use it: scripts/start.sh (`uvicorn --http`) and the gunicorn workers
 (app/bootstrap/gunicorn_conf.py). It is also the one protocol they use: where httptools cannot
@@ -31,6 +32,7 @@ import asyncio
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from http import HTTPStatus
@@ -38,6 +40,7 @@ from typing import ClassVar
 
 import httptools
 from uvicorn.config import Config
+from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
@@ -85,6 +88,31 @@ class _RefusedError(Exception):
     """Raised from a parser callback once the request is answered, so the parser stops there."""
 
 
+class _HoldAwareFlowControl(FlowControl):
+    """uvicorn's flow control, telling the protocol when reading is paused (the service holds
+    the body back) and when the app asks for the body again (every `receive` resumes reading,
+    after sending 100 Continue when the client waits for it)."""
+
+    def __init__(
+        self,
+        transport: asyncio.Transport,
+        on_hold: Callable[[], None],
+        on_release: Callable[[], None],
+    ) -> None:
+        super().__init__(transport)
+        self._on_hold = on_hold
+        self._on_release = on_release
+
+    def pause_reading(self) -> None:
+        if not self.read_paused:
+            self._on_hold()
+        super().pause_reading()
+
+    def resume_reading(self) -> None:
+        self._on_release()
+        super().resume_reading()
+
+
 class LimitedHttpToolsProtocol(HttpToolsProtocol):
     """One connection. The checks cost a few integer operations per read and per request.
 
@@ -126,9 +154,15 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._deadline = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self._refused = False
+        # The service holds the current body back (reading paused, or 100 Continue not sent);
+        # the client's time left on its deadline when the hold began.
+        self._held = False
+        self._time_left_when_held = 0.0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        # Before any request: every request cycle is given this connection's flow control.
+        self.flow = _HoldAwareFlowControl(transport, self._body_held, self._body_released)
         # The first request's headers are due this long after connecting, however long the
         # client waits before its first byte.
         self._set_deadline(self.loop.time() + self._head_timeout)
@@ -194,7 +228,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         # No timer is cancelled here: one left running finds nothing due and stops, so a busy
         # kept-alive connection arms about one timer per timeout, not one per request.
         self._deadline = 0.0
+        self._held = False
         super().on_headers_complete()
+        if self.cycle.waiting_for_100_continue:
+            self._body_held()
 
     def on_message_complete(self) -> None:
         self._message_ended = True
@@ -230,6 +267,24 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             # Connected, and not one byte of a request since: nothing to answer.
             self._deadline = 0.0
             self.transport.close()
+
+    def _body_held(self) -> None:
+        if self._held or not self._in_body:
+            return
+        self._held = True
+        # Not armed yet (held by the read that ended the headers): the whole body time is left.
+        left = self._deadline - self.loop.time() if self._deadline else self._body_timeout
+        self._time_left_when_held = max(0.0, left)
+
+    def _body_released(self) -> None:
+        """The app asks for the body: the client gets back the time it had left when the hold
+        began, from now (a timer re-armed during the hold could fall due before the client,
+        told to go on only now, can send)."""
+        if not self._held:
+            return
+        self._held = False
+        if self._in_body and self._deadline:
+            self._set_deadline(self.loop.time() + self._time_left_when_held)
 
     def _body_late(self, now: float) -> None:
         cycle = self.cycle

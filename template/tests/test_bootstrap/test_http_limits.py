@@ -351,6 +351,38 @@ async def test_a_client_waiting_for_100_continue_is_not_late(
     assert served.json() == {"bytes": len(body)}
 
 
+@pytest.mark.slow  # waits past the body timeout
+async def test_a_client_told_to_continue_between_two_checks_has_its_time_from_then(
+    app: FastAPI,
+) -> None:
+    """The app asks for the body between two checks of the deadline: the client, which could
+    not send before 100 Continue, has its whole body time from then, not what is left until
+    the next check."""
+    body_seconds = 1.0
+
+    async def read_after(request: Request) -> dict[str, int]:
+        await asyncio.sleep(body_seconds * 2.5)  # halfway between the third and fourth check
+        return {"bytes": len(await request.body())}
+
+    app.add_api_route("/read-after", read_after, methods=["POST"])
+    body = b"x" * 100
+    async with (
+        serving(app, protocol_with(LIMITS, body_seconds)) as port,
+        connection(port) as (reader, writer),
+    ):
+        head = post_head("/read-after", len(body), extra="Expect: 100-continue\r\n")
+        await send(writer, head)
+        go_ahead = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), WAIT_SECONDS)
+        # Past the next check (at three body times), well within the time from the go-ahead.
+        await asyncio.sleep(body_seconds * 0.6)
+        await send(writer, body)
+        served = await answer(reader)
+
+    assert go_ahead == b"HTTP/1.1 100 Continue\r\n\r\n"
+    assert served.status == 200
+    assert served.json() == {"bytes": len(body)}
+
+
 async def test_a_body_larger_than_the_header_limit_is_not_refused_by_it(port: int) -> None:
     body = json.dumps(user_payload()).encode() + b" " * (LIMITS.max_bytes * 4)
     head = (
