@@ -113,7 +113,6 @@ async def _answer_at_once(scope: Any, receive: Any, send: Any) -> None:
 
 
 def main() -> None:
-    from app.api import deps
     from app.core.tokens import decode_access_token
     from app.main import app
     from app.services.identity_service import _USER_BY_ID
@@ -161,11 +160,7 @@ def main() -> None:
     figures["the access line alone (one log record)"] = cpu_microseconds(_log_once(), count)
 
     settings = app.state.settings
-    secret = (
-        settings.SECRET_KEY.get_secret_value()
-        if hasattr(settings.SECRET_KEY, "get_secret_value")
-        else settings.SECRET_KEY
-    )
+    secret = settings.SECRET_KEY.get_secret_value()
 
     async def verify() -> None:
         decode_access_token(token, secret_key=secret)
@@ -227,7 +222,6 @@ def main() -> None:
 
     loop.run_until_complete(lifespan_messages.put({"type": "lifespan.shutdown"}))
     loop.run_until_complete(lifespan)
-    del deps
     print(json.dumps(figures))
 
 

@@ -2,7 +2,7 @@
 
     uv run python bench/run.py             # full run (about 4 minutes), prints a table, writes JSON
     uv run python bench/run.py --quick     # the smoke version .ci/run uses (short load runs)
-    uv run python bench/run.py --before v0.1.0   # the same, plus the renders of an older commit
+    uv run python bench/run.py --before main     # the same, plus the renders of another commit
 
 Everything runs on this machine: a private PostgreSQL cluster (with pg_stat_statements, to count
 database round trips) and a private Redis on loopback ports, each app started as production
@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-import copier
 import httpx
 import psycopg
 
@@ -370,12 +369,26 @@ def bench_me_verifying_every_token(
         return paired((references.floor, references.floor_auth), (me_url, bearer(token)), *load)
 
 
+def commit_of(ref: str) -> str:
+    """The commit `ref` names in this checkout; stops the run at once, saying so, when none."""
+    found = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if found.returncode != 0:
+        sys.exit(f"--before {ref}: no such commit in {ROOT} (a tag, branch or commit id)")
+    return found.stdout.strip()
+
+
 def renders_of(ref: str, workdir: Path) -> dict[str, RenderedProject]:
     """The default and all-on services rendered from commit `ref` of this template (a worktree,
     removed again), synced; named "default@ref" and "all-on@ref"."""
     worktree = workdir / "template-before"
     subprocess.run(
-        ["git", "worktree", "add", "--detach", str(worktree), ref],
+        ["git", "worktree", "add", "--detach", str(worktree), commit_of(ref)],
         cwd=ROOT,
         check=True,
         capture_output=True,
@@ -383,17 +396,7 @@ def renders_of(ref: str, workdir: Path) -> dict[str, RenderedProject]:
     try:
         projects = {}
         for name, answers in (("default", {}), ("all-on", ALL_ON)):
-            destination = workdir / f"{name}-before"
-            copier.run_copy(
-                str(worktree),
-                str(destination),
-                data=answers,
-                defaults=True,
-                unsafe=True,
-                quiet=True,
-                vcs_ref="HEAD",
-            )
-            project = RenderedProject(destination, answers)
+            project = render(workdir / f"{name}-before", answers, template=worktree)
             project.sync()
             projects[f"{name}@{ref}"] = project
         return projects
@@ -418,6 +421,8 @@ def main() -> None:
         sys.exit(
             "bench/run.py needs wrk (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk)"
         )
+    if args.before:
+        commit_of(args.before)  # a mistyped ref stops the run before anything starts
     # (seconds per wrk run, alternating rounds per ratio), seconds of login load
     load, login_seconds = ((2, 2), 6) if args.quick else ((5, 3), 10)
 

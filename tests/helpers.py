@@ -104,13 +104,17 @@ def project_environment() -> dict[str, str]:
 MESSAGE_AFTER_COPY_START = "Your service "
 
 
-def render(destination: Path, answers: dict[str, Any]) -> RenderedProject:
+def render(
+    destination: Path, answers: dict[str, Any], template: Path = TEMPLATE_ROOT
+) -> RenderedProject:
+    """`template` (this checkout by default; another commit's worktree for the benchmarks'
+    before figures) rendered with `answers` into `destination`/project."""
     project_dir = destination / "project"
     # Not quiet, so Copier prints the after-copy message (to sys.stderr, like its file list).
     printed = io.StringIO()
     with contextlib.redirect_stderr(printed):
         copier.run_copy(
-            str(TEMPLATE_ROOT),
+            str(template),
             str(project_dir),
             data=answers,
             defaults=True,

@@ -34,8 +34,11 @@ def test_benchmark_commands() -> None:
     full = in_repo(documented("uv run python bench/run.py"), "--help")
     assert full.returncode == 0, full.stderr
     assert "--quick" in full.stdout
-    before = documented("uv run python bench/run.py --before v0.1.0")
+    before = documented("uv run python bench/run.py --before main")
     assert before.split()[-2] in full.stdout
+    # The ref it names resolves in a clone of main.
+    ref = in_repo("git rev-parse --verify --quiet", f"{before.split()[-1]}^{{commit}}")
+    assert ref.returncode == 0, ref.stderr
     ci = (TEMPLATE_ROOT / ".ci" / "run").read_text()
     assert documented("uv run python bench/run.py --quick") in ci
 
