@@ -49,8 +49,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.password_hasher = hasher
     reader = RowReader(
         engine,
-        concurrency=settings.DB_POOL_SIZE + settings.DB_MAX_OVERFLOW,
+        concurrency=settings.DB_READ_POOL_SIZE,
         wait_seconds=settings.DB_POOL_TIMEOUT_SECONDS,
+        recycle_seconds=settings.DB_POOL_RECYCLE_SECONDS,
+        pre_ping=settings.DB_POOL_PRE_PING,
     )
     app.state.row_reader = reader
     tokens = AccessTokenVerifier(
@@ -67,6 +69,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     async with AsyncExitStack() as stack:
         stack.push_async_callback(engine.dispose)
+        stack.push_async_callback(reader.close)  # first: its connections are the engine's
         await hasher.prepare()
         for hook in hooks:
             await stack.enter_async_context(hook(app))

@@ -33,10 +33,15 @@ class SlowHasher(PasswordHasher):
 async def test_logins_waiting_for_argon2_hold_no_database_connection(
     settings: AppSettings,
 ) -> None:
-    # One connection, and a wait shorter than the logins' hashing put end to end: a login that
+    # One connection each, and a wait shorter than the logins' hashing put end to end: a login that
     # kept its connection while hashing would make the others (and every other request) 503.
     narrow = settings.model_copy(
-        update={"DB_POOL_SIZE": 1, "DB_MAX_OVERFLOW": 0, "DB_POOL_TIMEOUT_SECONDS": 0.5}
+        update={
+            "DB_POOL_SIZE": 1,
+            "DB_MAX_OVERFLOW": 0,
+            "DB_READ_POOL_SIZE": 1,
+            "DB_POOL_TIMEOUT_SECONDS": 0.5,
+        }
     )
     async with started_app(narrow) as app, client_for(app) as client:
         registered = await client.post("/api/v1/auth/register", json=user_payload())
