@@ -14,6 +14,7 @@ from app.api.routes import versioned_router
 from app.api.serving import can_flatten, serve
 from app.core.config import API_V1_PREFIX
 from app.main import operation_id
+from tests.support import client_for
 
 
 def _application(flat: bool) -> FastAPI:
@@ -30,8 +31,8 @@ def test_the_flat_application_documents_exactly_what_the_nested_include_does() -
     flat, nested = _application(flat=True), _application(flat=False)
 
     assert flat.openapi() == nested.openapi()
-    # FastAPI's own document and docs pages are plain routes; every route of ours is an APIRoute.
-    assert {type(route).__name__ for route in flat.router.routes} == {"APIRoute", "Route"}
+    # FastAPI's own document and docs pages are plain routes; every route of ours is served.
+    assert {type(route).__name__ for route in flat.router.routes} == {"ServedRoute", "Route"}
 
 
 def test_the_services_routes_sit_on_the_applications_own_router(app: FastAPI) -> None:
@@ -40,7 +41,8 @@ def test_the_services_routes_sit_on_the_applications_own_router(app: FastAPI) ->
     assert f"{API_V1_PREFIX}/users/me" in served
     assert {route.path for route in health_router.routes if isinstance(route, APIRoute)} <= served
     # Anything else would be a branch FastAPI matches again on every request.
-    assert {type(route).__name__ for route in app.router.routes} <= {"APIRoute", "Route", "Mount"}
+    kinds = {type(route).__name__ for route in app.router.routes}
+    assert kinds <= {"ServedRoute", "Route", "Mount"}
 
 
 def _router_with_a_websocket() -> APIRouter:
@@ -102,3 +104,80 @@ async def test_a_flattened_router_keeps_its_prefix_tags_responses_and_status() -
     async with AsyncClient(transport=ASGITransport(app=flat), base_url="http://test") as client:
         response = await client.post("/v2/orders")
     assert (response.status_code, response.json()) == (201, {"placed": "yes"})
+
+
+def _router_of_things() -> APIRouter:
+    router = APIRouter(prefix="/things", tags=["things"])
+
+    @router.get("")
+    async def things() -> list[str]:
+        return ["one"]
+
+    @router.get("/{thing_id}")
+    async def thing(thing_id: int) -> dict[str, int]:
+        return {"thing_id": thing_id}
+
+    return router
+
+
+async def test_served_routes_answer_every_path_as_the_nested_include_does() -> None:
+    flat, nested = FastAPI(), FastAPI()
+    serve(flat.router, _router_of_things(), prefix="/v9")
+    nested.include_router(_router_of_things(), prefix="/v9")
+    requests = [
+        ("GET", "/v9/things"),
+        ("GET", "/v9/things/7"),
+        ("GET", "/v9/things/seven"),  # 422: the pattern matched, the type did not
+        ("POST", "/v9/things/7"),  # 405: the path matched, the method did not
+        ("GET", "/v9/things/"),  # redirected to the path without the slash
+        ("GET", "/v9/thing"),
+        ("GET", "/v9"),
+    ]
+
+    async def answers(application: FastAPI, root_path: str = "") -> list[tuple[int, str]]:
+        transport = ASGITransport(app=application, root_path=root_path)
+        async with AsyncClient(transport=transport, base_url="http://test") as client:
+            return [
+                (response.status_code, response.headers.get("location", ""))
+                for response in [
+                    await client.request(method, root_path + path) for method, path in requests
+                ]
+            ]
+
+    assert await answers(flat) == await answers(nested)
+    assert [status for status, _ in await answers(flat)] == [200, 200, 422, 405, 307, 404, 404]
+    # Behind a proxy that serves the API under a path prefix.
+    assert await answers(flat, root_path="/edge") == await answers(nested, root_path="/edge")
+
+
+class _CountingPattern:
+    def __init__(self, pattern: Any) -> None:
+        self.pattern = pattern
+        self.calls = 0
+
+    def match(self, path: str) -> Any:
+        self.calls += 1
+        return self.pattern.match(path)
+
+
+async def test_a_route_a_request_cannot_be_for_never_runs_its_pattern(app: FastAPI) -> None:
+    counted: list[tuple[APIRoute, _CountingPattern]] = []
+    for route in app.router.routes:
+        if isinstance(route, APIRoute) and route.path.startswith(API_V1_PREFIX):
+            pattern = _CountingPattern(route.path_regex)
+            route.path_regex = pattern  # type: ignore[assignment]
+            counted.append((route, pattern))
+    async with client_for(app) as client:
+        assert (await client.get("/health")).status_code == 200
+        assert (await client.get(f"{API_V1_PREFIX}/users/me")).status_code == 401
+
+    # /health passed every versioned route; /users/me ran only the patterns of routes it could
+    # be for (the routes before it whose path begins like its own), its own included.
+    users = f"{API_V1_PREFIX}/users"
+    assert all(pattern.calls == 0 for route, pattern in counted if not route.path.startswith(users))
+    me = next(
+        pattern
+        for route, pattern in counted
+        if route.path == f"{API_V1_PREFIX}/users/me" and "GET" in (route.methods or ())
+    )
+    assert me.calls == 1

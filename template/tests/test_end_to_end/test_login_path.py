@@ -34,11 +34,13 @@ LOGIN_PATH = frozenset(
     }
 )
 # What every request passes through, a login's or not: settings, middleware (the service's own
-# included), the options' edge parts and the wiring that hands a route its service.
+# included), the options' edge parts, the routes' matching and the wiring that hands a route
+# its service.
 EVERY_REQUEST = frozenset(
     {
         "app/api/deps.py",
         "app/api/responses.py",
+        "app/api/serving.py",
         "app/bootstrap/service_wiring.py",
         "app/core/config.py",
         "app/core/logging.py",
