@@ -12,7 +12,7 @@ rounds, measured in-process (no server, no socket, no client):
 - the whole application without its middleware (FastAPI's own middleware, routing, dependency
   resolution, the route and serialisation), for /health and for /users/me with the user read
   stubbed out;
-- the access token's verification (PyJWT) and the user read (asyncpg through the pool), alone;
+- the access token's verification (PyJWT) and the user read (asyncpg, RowReader), alone;
 - the whole application, for both routes (the sum of its parts is close, not exact: layers share
   caches and the event loop).
 
@@ -175,7 +175,7 @@ def main() -> None:
     async def read_user() -> None:
         await reader.first(_USER_BY_ID, user_id=user_id)
 
-    figures["the user read (RowReader.first: pool, asyncpg, one round trip)"] = cpu_microseconds(
+    figures["the user read (RowReader.first: asyncpg, one round trip)"] = cpu_microseconds(
         read_user, count
     )
 

@@ -409,6 +409,13 @@ def renders_of(ref: str, workdir: Path) -> dict[str, RenderedProject]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short load runs (CI smoke)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help="alternating rounds per ratio (default 3, 2 with --quick); more rounds steady the "
+        "medians on a noisy machine",
+    )
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument(
         "--before",
@@ -425,6 +432,10 @@ def main() -> None:
         commit_of(args.before)  # a mistyped ref stops the run before anything starts
     # (seconds per wrk run, alternating rounds per ratio), seconds of login load
     load, login_seconds = ((2, 2), 6) if args.quick else ((5, 3), 10)
+    if args.rounds is not None:
+        if args.rounds < 1:
+            parser.error(f"--rounds {args.rounds}: at least 1")
+        load = (load[0], args.rounds)
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     postgres = PrivatePostgres(

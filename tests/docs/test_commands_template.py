@@ -39,6 +39,10 @@ def test_benchmark_commands() -> None:
     # The ref it names resolves in a clone of main.
     ref = in_repo("git rev-parse --verify --quiet", f"{before.split()[-1]}^{{commit}}")
     assert ref.returncode == 0, ref.stderr
+    assert documented("uv run python bench/run.py --rounds 5").split()[-2] in full.stdout
+    refused = in_repo(documented("uv run python bench/run.py"), "--rounds 0")
+    assert refused.returncode != 0
+    assert "--rounds 0: at least 1" in refused.stderr
     ci = (TEMPLATE_ROOT / ".ci" / "run").read_text()
     assert documented("uv run python bench/run.py --quick") in ci
 
