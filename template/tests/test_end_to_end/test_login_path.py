@@ -50,6 +50,7 @@ EVERY_REQUEST = frozenset(
         "app/integrations/metrics.py",
         "app/integrations/rate_limit.py",
         "app/integrations/rate_limit_storage.py",
+        "app/integrations/rate_limit_window.py",
         "app/integrations/sentry.py",
         "app/integrations/tracing.py",
     }
