@@ -11,7 +11,7 @@ from httpx import ASGITransport, AsyncClient
 
 from app.api.health import router as health_router
 from app.api.routes import versioned_router
-from app.api.serving import can_flatten, serve
+from app.api.serving import can_flatten, combine, serve
 from app.core.config import API_V1_PREFIX
 from app.main import operation_id
 from tests.support import client_for
@@ -69,6 +69,30 @@ def _router_including_another() -> APIRouter:
     outer = APIRouter(prefix="/outer")
     outer.include_router(inner)
     return outer
+
+
+async def test_combining_routers_builds_no_route_of_its_own() -> None:
+    """Building a route resolves its dependencies and models, most of what creating the
+    application costs: `combine` hands the routers' routes on as they are, and `serve` builds
+    each once, for the application."""
+    orders, live = APIRouter(prefix="/orders"), _router_with_a_websocket()
+
+    @orders.get("")
+    async def listed() -> list[str]:
+        return []
+
+    combined = combine([orders, live])
+    application = FastAPI()
+    serve(application.router, combined, prefix="/v9")
+
+    assert combined.routes[0] is orders.routes[0]
+    # The router that cannot be flattened is included as FastAPI includes it, and served.
+    assert not can_flatten(combined)
+    async with AsyncClient(
+        transport=ASGITransport(app=application), base_url="http://test"
+    ) as client:
+        assert (await client.get("/v9/orders")).json() == []
+        assert (await client.get("/v9/live/status")).json() == {"state": "up"}
 
 
 async def test_a_router_that_cannot_be_flattened_is_included_and_served() -> None:

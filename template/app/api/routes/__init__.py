@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.serving import serve
+from app.api.serving import combine
 from app.core.discovery import public_submodules
 
 
@@ -21,7 +21,7 @@ class RouterNotFoundError(RuntimeError):
 def versioned_router(package: str = __name__) -> APIRouter:
     """Every public module's `router` in the package, in name order (flat where it can be:
     app/api/serving.py)."""
-    combined = APIRouter()
+    routers = []
     for module in public_submodules(package):
         router = getattr(module, "router", None)
         if not isinstance(router, APIRouter):
@@ -29,5 +29,5 @@ def versioned_router(package: str = __name__) -> APIRouter:
                 f"{module.__name__} defines no `router` (an APIRouter): every public module in"
                 f" {package} is served; give helper modules a name starting with '_'"
             )
-        serve(combined, router)
-    return combined
+        routers.append(router)
+    return combine(routers)
