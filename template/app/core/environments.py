@@ -12,12 +12,13 @@ import types
 from typing import ClassVar, TypeVar, cast
 
 from pydantic import SecretStr, field_validator
+from sqlalchemy.engine import make_url
 
 from app.core.config import CommaSeparated, Environment, LogLevel, ProcessSettings, Settings
 from app.core.edge import ANY, documentation_networks, origin_is_secure
 from app.core.logging import LogFormat
 from app.core.published_keys import PUBLISHED_KEY_DIGESTS
-from app.core.secret_key import HOW_TO_GENERATE, key_weaknesses
+from app.core.secret_key import HOW_TO_GENERATE, PLACEHOLDER_MARKERS, key_weaknesses
 
 
 class DevelopmentProcessRules(ProcessSettings):
@@ -49,6 +50,19 @@ class ProductionRules(ProductionProcessRules, Settings):
         problems = key_weaknesses(value.get_secret_value(), PUBLISHED_KEY_DIGESTS)
         if problems:
             raise ValueError(f"is not a random key: it {', '.join(problems)}; {HOW_TO_GENERATE}")
+        return value
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def refuse_placeholder_password(cls, value: str) -> str:
+        # The examples ship one (deploy/kubernetes/secret.example.yaml): a URL copied from them
+        # is well formed, and only a database that happens to accept it would say otherwise.
+        password = (make_url(value).password or "").lower()
+        if any(marker in password for marker in PLACEHOLDER_MARKERS):
+            raise ValueError(
+                "holds a placeholder password (as the examples ship it): use the database "
+                "user's real password"
+            )
         return value
 
     @field_validator("ALLOWED_ORIGINS")

@@ -70,6 +70,7 @@ def test_valid_production_settings_load(production_environment: pytest.MonkeyPat
         ("SECRET_KEY", "development-only-insecure-key-never-use-in-production", "placeholder"),
         ("ALLOWED_HOSTS", None, "ALLOWED_HOSTS is required"),
         ("DATABASE_URL", None, "DATABASE_URL is required"),
+        ("DATABASE_URL", "postgresql://app:change-me@postgres:5432/app", "placeholder password"),
         ("ALLOWED_ORIGINS", None, "ALLOWED_ORIGINS is required"),
         ("ALLOWED_ORIGINS", " , ", "ALLOWED_ORIGINS must list at least one origin"),
         ("ALLOWED_ORIGINS", "*", "'*' is not allowed"),
@@ -90,7 +91,7 @@ def test_production_refuses_to_start_naming_the_variable(
     assert reason in message
     assert variable in message
     assert "\n" not in message
-    if variable == "SECRET_KEY" and value:
+    if variable in ("SECRET_KEY", "DATABASE_URL") and value:
         assert value not in message
 
 
