@@ -18,7 +18,7 @@ from app.core.config import CommaSeparated, Environment, LogLevel, ProcessSettin
 from app.core.edge import ANY, documentation_networks, origin_is_secure
 from app.core.logging import LogFormat
 from app.core.published_keys import PUBLISHED_KEY_DIGESTS
-from app.core.secret_key import HOW_TO_GENERATE, PLACEHOLDER_MARKERS, key_weaknesses
+from app.core.secret_key import HOW_TO_GENERATE, is_placeholder, key_weaknesses
 
 
 class DevelopmentProcessRules(ProcessSettings):
@@ -57,8 +57,7 @@ class ProductionRules(ProductionProcessRules, Settings):
     def refuse_placeholder_password(cls, value: str) -> str:
         # The examples ship one (deploy/kubernetes/secret.example.yaml): a URL copied from them
         # is well formed, and only a database that happens to accept it would say otherwise.
-        password = (make_url(value).password or "").lower()
-        if any(marker in password for marker in PLACEHOLDER_MARKERS):
+        if is_placeholder(make_url(value).password or ""):
             raise ValueError(
                 "holds a placeholder password (as the examples ship it): use the database "
                 "user's real password"

@@ -31,13 +31,18 @@ def published_digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+def is_placeholder(text: str) -> bool:
+    """Whether `text` holds one of the stand-ins people leave in place of a real secret."""
+    lowered = text.lower()
+    return any(marker in lowered for marker in PLACEHOLDER_MARKERS)
+
+
 def key_weaknesses(key: str, published: Iterable[str] = ()) -> list[str]:
     """Every reason the key is unfit to sign tokens; empty when it is fit."""
     problems: list[str] = []
     if len(key) < MIN_SECRET_KEY_LENGTH:
         problems.append(f"is shorter than {MIN_SECRET_KEY_LENGTH} characters")
-    lowered = key.lower()
-    if any(marker in lowered for marker in PLACEHOLDER_MARKERS):
+    if is_placeholder(key):
         problems.append("is a placeholder")
     distinct = len(set(key))
     if distinct < MIN_DISTINCT_CHARACTERS:
