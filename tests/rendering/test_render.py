@@ -115,7 +115,7 @@ ACCOUNT_FILES = [
 
 # Outdated practices from the seed that must not survive into a generated service.
 BANNED = {
-    r"\bjose\b": "python-jose (use PyJWT)",
+    r"\bjose\b": "python-jose (access tokens are app/core/tokens.py's)",
     r"\bpasslib\b": "passlib (use pwdlib)",
     r"\baioredis\b": "aioredis (use redis.asyncio)",
     r"\bon_event\b": "@app.on_event (use lifespan)",

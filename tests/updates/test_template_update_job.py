@@ -24,7 +24,7 @@ from tests.template_repo import TemplateRepo, commit_all, copy_project, git
 ANSWERS = {**MINIMAL, "ci": "github"}
 TOKENS_MODULE = "app/core/tokens.py"
 TEMPLATE_TOKENS_MODULE = f"template/{TOKENS_MODULE}"
-DOCSTRING = '"""Access tokens (PyJWT, HS256 pinned)'
+DOCSTRING = '"""Access tokens, a verifier'
 
 FAKE_GH = """#!/usr/bin/env python3
 import json, os, sys
@@ -113,7 +113,7 @@ def release_rewording_the_tokens_docstring(template: TemplateRepo) -> None:
     """v1.1.0 changes one line the service may have changed too."""
     template.edit(
         TEMPLATE_TOKENS_MODULE,
-        lambda text: text.replace(DOCSTRING, '"""Access tokens (PyJWT; HS256 pinned on purpose)'),
+        lambda text: text.replace(DOCSTRING, '"""Access tokens (HS256), a verifier'),
     )
     template.release("v1.1.0")
 
@@ -179,7 +179,7 @@ def test_conflicts_are_listed_and_make_the_open_request_a_draft(
     template: TemplateRepo, project: Path, fake_gh: Path, tmp_path: Path
 ) -> None:
     module = project / TOKENS_MODULE
-    module.write_text(module.read_text().replace(DOCSTRING, '"""Our access tokens (PyJWT, HS256)'))
+    module.write_text(module.read_text().replace(DOCSTRING, '"""Our access tokens, a verifier'))
     commit_all(project, "reword the security docstring")
     release_rewording_the_tokens_docstring(template)
 
@@ -416,7 +416,7 @@ def test_preview_reports_the_update_and_the_edited_template_files_and_changes_no
     template: TemplateRepo, project: Path
 ) -> None:
     module = project / TOKENS_MODULE
-    module.write_text(module.read_text().replace(DOCSTRING, '"""Our access tokens (PyJWT, HS256)'))
+    module.write_text(module.read_text().replace(DOCSTRING, '"""Our access tokens, a verifier'))
     commit_all(project, "reword the tokens docstring")
     (template.path / "template" / "RUNBOOK.md").write_text("# Runbook\n")
     template.edit(

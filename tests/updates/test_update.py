@@ -53,8 +53,8 @@ def release_next_version(template: TemplateRepo) -> None:
     template.edit(
         "template/app/core/tokens.py",
         lambda text: text.replace(
-            '"""Access tokens (PyJWT, HS256 pinned)',
-            '"""Access tokens (PyJWT; HS256 pinned on purpose)',
+            '"""Access tokens, a verifier',
+            '"""Access tokens (HS256), a verifier',
         ),
     )
     migrations = template.path / "migrations"
@@ -158,7 +158,8 @@ def test_update_keeps_user_changes_and_applies_template_changes(
     assert "Owned by the payments team." in (project / "README.md").read_text()
     # The template's changes are all there, the renamed setting included.
     assert (project / "docs/RUNBOOK.md").read_text() == "# Runbook\n"
-    assert "HS256 pinned on purpose" in (project / "app/core/tokens.py").read_text()
+    tokens_module = (project / "app/core/tokens.py").read_text()
+    assert "Access tokens (HS256), a verifier" in tokens_module
     assert "ACCESS_TOKEN_TTL_MINUTES" in config
     assert "ACCESS_TOKEN_EXPIRE_MINUTES" not in config
     assert "ACCESS_TOKEN_TTL_MINUTES" in (project / "app/services/auth_service.py").read_text()

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
+import json
 import threading
 import time
 import uuid
@@ -109,6 +112,127 @@ def test_unsigned_token_is_refused() -> None:
 
     with pytest.raises(InvalidTokenError):
         decode_access_token(token, secret_key=KEY)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+OUR_HEADER = b'{"alg":"HS256","typ":"JWT"}'
+
+
+def _signed_payload(payload: bytes, header: bytes = OUR_HEADER) -> str:
+    """A token with exactly this header and payload, signed with KEY (HMAC-SHA256)."""
+    signing_input = f"{_b64(header)}.{_b64(payload)}"
+    digest = hmac.digest(KEY.encode(), signing_input.encode(), "sha256")
+    return f"{signing_input}.{_b64(digest)}"
+
+
+def _signed(claims: dict[str, object], header: bytes = OUR_HEADER) -> str:
+    return _signed_payload(json.dumps(claims).encode(), header)
+
+
+def _claims(**changes: object) -> dict[str, object]:
+    now = int(time.time())
+    claims: dict[str, object] = {
+        "sub": "u",
+        "iat": now - 10,
+        "exp": now + 60,
+        "jti": "j",
+        "type": "access",
+    }
+    claims.update(changes)
+    return {name: value for name, value in claims.items() if value is not None}
+
+
+def test_pyjwt_accepts_our_tokens_and_we_accept_pyjwts() -> None:
+    """Interoperability both ways with an independent implementation of RFC 7519."""
+    ours = create_access_token("user-1", secret_key=KEY, expires_in=timedelta(minutes=5))
+    read_by_pyjwt = jwt.decode(ours.token, KEY, algorithms=["HS256"])
+    theirs = jwt.encode(_claims(sub="user-2"), KEY, algorithm="HS256")
+
+    assert read_by_pyjwt["sub"] == "user-1"
+    assert read_by_pyjwt["exp"] == int(ours.expires_at.timestamp())
+    assert decode_access_token(theirs, secret_key=KEY).subject == "user-2"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b'{"alg":"none","typ":"JWT"}',
+        b'{"alg":"HS512","typ":"JWT"}',
+        b'{"alg":"RS256","typ":"JWT"}',
+        b'{"alg":"HS256"}',
+        b'{"alg":"HS256","typ":"JWT","kid":"../../etc/passwd"}',
+        b'{"alg":"HS256","jku":"https://attacker.example/keys","typ":"JWT"}',
+        b'{"typ":"JWT","alg":"HS256"}',
+    ],
+)
+def test_any_header_but_the_one_this_service_writes_is_refused(header: bytes) -> None:
+    """Correctly signed with the service's key, yet the token may not choose how it is checked."""
+    with pytest.raises(InvalidTokenError, match="header"):
+        decode_access_token(_signed(_claims(), header), secret_key=KEY)
+
+
+def test_a_changed_payload_or_signature_is_refused() -> None:
+    header, payload, signature = _signed(_claims(sub="user-1")).split(".")
+    elevated = _b64(json.dumps(_claims(sub="admin")).encode())
+    flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
+
+    for token in (f"{header}.{elevated}.{signature}", f"{header}.{payload}.{flipped}"):
+        with pytest.raises(InvalidTokenError, match="Signature verification failed"):
+            decode_access_token(token, secret_key=KEY)
+
+
+@pytest.mark.parametrize(
+    "shape",
+    ["padded signature", "four segments", "two segments", "non-ascii", "space", "standard b64"],
+)
+def test_tokens_not_in_compact_base64url_form_are_refused(shape: str) -> None:
+    token = _signed(_claims())
+    header, payload, signature = token.split(".")
+    forms = {
+        "padded signature": f"{token}=",
+        "four segments": f"{token}.{signature}",
+        "two segments": f"{header}.{payload}",
+        "non-ascii": f"{header}.{payload}.{signature[:-1]}\u00e9",
+        "space": f"{header}.{payload} .{signature}",
+        "standard b64": f"{header}.{payload}.{signature.replace('-', '+').replace('_', '/')}+/",
+    }
+
+    with pytest.raises(InvalidTokenError, match="not a JWT"):
+        decode_access_token(forms[shape], secret_key=KEY)
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"iat": int(time.time()) + 120}, "not yet valid"),
+        ({"nbf": int(time.time()) + 120}, "not yet valid"),
+        ({"nbf": "soon"}, "nbf claim is not a number"),
+        ({"exp": int(time.time())}, "expired"),
+        ({"exp": True}, "exp claim is not a number"),
+        ({"exp": "9999999999"}, "exp claim is not a number"),
+        ({"exp": 1e20}, "out of range"),
+        ({"iat": None}, 'missing the "iat" claim'),
+        ({"jti": None}, 'missing the "jti" claim'),
+        ({"type": None}, 'missing the "type" claim'),
+        ({"aud": "another-service"}, "audience"),
+        ({"sub": 17}, "sub claim is not a string"),
+        ({"jti": "tab\there"}, "jti claim"),
+    ],
+)
+def test_a_well_signed_token_with_claims_this_service_never_writes_is_refused(
+    changes: dict[str, object], reason: str
+) -> None:
+    with pytest.raises(InvalidTokenError, match=reason):
+        decode_access_token(_signed(_claims(**changes)), secret_key=KEY)
+
+
+@pytest.mark.parametrize("payload", [b"[1, 2]", b"not json", b"\xff\xfe"])
+def test_a_well_signed_payload_that_is_not_a_json_object_is_refused(payload: bytes) -> None:
+    with pytest.raises(InvalidTokenError, match="not a JSON object"):
+        decode_access_token(_signed_payload(payload), secret_key=KEY)
 
 
 @pytest.fixture
