@@ -7,8 +7,8 @@ audience, so it accepts exactly the header it writes: the token never chooses th
 the key (`alg: none`, another HMAC, a public key used as an HMAC secret, `kid`, `jku` are all
 refused by one string comparison, before a signature is computed). A general JWT library must
 parse and police any header; PyJWT 2.15 checks every character of every segment in Python, 60-80
-µs per token, about a tenth of an authenticated request's CPU (docs/benchmarks.md). The tests
-hold this code to PyJWT both ways: each verifies the other's tokens.
+µs per token, about a tenth of an authenticated request's CPU (the template's benchmarks). The
+tests hold this code to PyJWT both ways: each verifies the other's tokens.
 """
 
 from __future__ import annotations
