@@ -213,6 +213,7 @@ def service_environment(database: Database, redis: PrivateRedis) -> dict[str, st
         "EMAIL_LINK_BASE_URL": "https://app.example.com",
         # Production requires a relay with email; the benchmarked routes never mail.
         "SMTP_HOST": "127.0.0.1",
+        "EMAIL_FROM": "noreply@app.example.com",
         # Each service's token is issued when it starts and used to the end of the run, which
         # takes longer than the default 15 minutes with --before or --rounds.
         "ACCESS_TOKEN_EXPIRE_MINUTES": "240",

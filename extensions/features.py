@@ -324,8 +324,13 @@ FEATURES: tuple[Feature, ...] = (
         integration="app.integrations.email.integration",
         after=("worker",),  # with the worker, its outbox queues mails on the worker's broker
         settings_class="app.integrations.email.settings:EmailSettings",
-        # SMTP_HOST: the suite's own SMTP server (tests/plugins/smtp_server.py).
-        test_environment={"SMTP_HOST": '"127.0.0.1"', "EMAIL_RETRY_DELAY_SECONDS": '"0"'},
+        # SMTP_HOST: the suite's own SMTP server (tests/plugins/smtp_server.py); EMAIL_FROM named
+        # as production requires, so the worker starts in production with the run's values.
+        test_environment={
+            "SMTP_HOST": '"127.0.0.1"',
+            "EMAIL_FROM": '"noreply@app.example.com"',
+            "EMAIL_RETRY_DELAY_SECONDS": '"0"',
+        },
         production_test_environment={"EMAIL_LINK_BASE_URL": '"https://app.example.com"'},
         routes=("auth_mail",),
         test_plugins=("tests.plugins.smtp_server",),
@@ -338,7 +343,7 @@ FEATURES: tuple[Feature, ...] = (
             "SMTP_TLS": "${SMTP_TLS:-starttls}",
             "SMTP_USERNAME": "${SMTP_USERNAME:-}",
             "SMTP_PASSWORD": "${SMTP_PASSWORD:-}",
-            "EMAIL_FROM": "${EMAIL_FROM:-}",
+            "EMAIL_FROM": "${EMAIL_FROM:?set EMAIL_FROM to the sender address of your mails}",
             "EMAIL_LINK_BASE_URL": (
                 "${EMAIL_LINK_BASE_URL:?set EMAIL_LINK_BASE_URL to your frontend's https URL}"
             ),

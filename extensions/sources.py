@@ -152,15 +152,14 @@ def _setting(item: ast.AnnAssign, required: set[str], where: str) -> Setting:
 
 
 def _required_in_production(node: ast.ClassDef) -> set[str]:
-    """Fields named in `require_in_production(self, "NAME", ...)` calls of the class."""
+    """Fields named in `require_in_production(self, "NAME", ...)` calls of the class: every
+    name a call gives, not only its first."""
     return {
-        call.args[1].value
+        argument.value
         for call in ast.walk(node)
-        if isinstance(call, ast.Call)
-        and ast.unparse(call.func) == "require_in_production"
-        and len(call.args) > 1
-        and isinstance(call.args[1], ast.Constant)
-        and isinstance(call.args[1].value, str)
+        if isinstance(call, ast.Call) and ast.unparse(call.func) == "require_in_production"
+        for argument in call.args[1:]
+        if isinstance(argument, ast.Constant) and isinstance(argument.value, str)
     }
 
 

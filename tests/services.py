@@ -71,6 +71,7 @@ def production_environment(
         "EMAIL_LINK_BASE_URL": "https://app.example.com",
         # Production names its relay; nothing listens there, so mails are logged as not sent.
         "SMTP_HOST": "127.0.0.1",
+        "EMAIL_FROM": "noreply@app.example.com",
         **overrides,
     }
 

@@ -232,6 +232,17 @@ def test_settings_are_read_from_their_fields(tmp_path: Path) -> None:
     )
 
 
+def test_every_name_a_production_requirement_gives_is_required(tmp_path: Path) -> None:
+    source = SETTINGS_SOURCE.replace(
+        'require_in_production(self, "KAFKA_URL")',
+        'require_in_production(self, "KAFKA_URL", "KAFKA_TOPICS", hint="the brokers")',
+    )
+
+    required = {s.name for s in _settings_of(tmp_path, source) if s.required_in_production}
+
+    assert required == {"KAFKA_URL", "KAFKA_TOPICS"}
+
+
 def test_a_setting_without_a_description_is_refused(tmp_path: Path) -> None:
     source = SETTINGS_SOURCE.replace('description="Token"', "max_length=10")
     with pytest.raises(ValueError, match=r"KAFKA_TOKEN: no description="):

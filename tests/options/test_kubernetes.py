@@ -270,7 +270,7 @@ def test_the_config_map_leaves_the_deployers_values_to_the_deployer(
     assert data["FORWARDED_ALLOW_IPS"] == DOCUMENTATION_NETWORK
     on = options_on(deployed.answers)
     if "email" in on:
-        assert {"SMTP_HOST", "EMAIL_LINK_BASE_URL"} <= required_in_config
+        assert {"SMTP_HOST", "EMAIL_FROM", "EMAIL_LINK_BASE_URL"} <= required_in_config
         assert (data["SMTP_PORT"], data["SMTP_TLS"]) == ("587", "starttls")
     assert not any("localhost" in value or "127.0.0.1" in value for value in data.values())
 

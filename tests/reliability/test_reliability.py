@@ -105,6 +105,7 @@ def service(
         "EMAIL_LINK_BASE_URL": "https://app.example.com",
         # Production names its relay; nothing listens there, so mails are logged as not sent.
         "SMTP_HOST": "127.0.0.1",
+        "EMAIL_FROM": "noreply@app.example.com",
         "DOCS_ENABLED": "true",
         "PORT": str(port),
         "WEB_CONCURRENCY": "1",

@@ -389,6 +389,7 @@ def test_production_refuses_to_start_with_a_one_line_error(
         "EMAIL_LINK_BASE_URL": "https://app.example.com",
         # Production names its relay; nothing listens there, so mails are logged as not sent.
         "SMTP_HOST": "127.0.0.1",
+        "EMAIL_FROM": "noreply@app.example.com",
     }
     needs = {"METRICS_TOKEN": "metrics", "EMAIL_LINK_BASE_URL": "email"}.get(variable)
     if needs and needs not in options_on(installed_project.answers):
@@ -453,6 +454,7 @@ def test_production_refuses_every_value_the_kubernetes_manifests_ship(
         "REDIS_URL": "redis://:a-real-password@redis.internal:6379/0",
         "METRICS_TOKEN": METRICS_TOKEN,
         "SMTP_HOST": "smtp.example.net",
+        "EMAIL_FROM": "noreply@app.example.com",
         "EMAIL_LINK_BASE_URL": "https://app.example.com",
         "DATABASE_URL": "postgresql://app:a-real-password@db.internal:5432/app",
     }

@@ -63,7 +63,8 @@ class SmtpSettings(ProcessSettings):
         examples=["10"],
     )
     EMAIL_FROM: EmailStr = Field(
-        default="noreply@example.com", description="Sender address of every mail"
+        default="noreply@example.com",
+        description="Sender address of every mail, at a domain your relay may send for",
     )
     # A mail given up is logged as "mail not sent".
     EMAIL_SEND_ATTEMPTS: int = Field(
@@ -82,6 +83,15 @@ class SmtpSettings(ProcessSettings):
         # The default is a relay on this machine (Mailpit in development); in production the
         # relay is named, even when it is a local one.
         require_in_production(self, "SMTP_HOST", hint="the host name of your SMTP relay")
+        return self
+
+    @model_validator(mode="after")
+    def name_the_sender_in_production(self) -> Self:
+        # The default sender is at example.com, which no relay may send for: mail from it is
+        # refused or filed as spam.
+        require_in_production(
+            self, "EMAIL_FROM", hint="the sender address of your mails, at your own domain"
+        )
         return self
 
 
