@@ -69,6 +69,7 @@ def test_operations_name_every_variable_compose_requires(all_on_render: Rendered
         "METRICS_TOKEN",
         "REDIS_PASSWORD",
         "SMTP_HOST",
+        "EMAIL_FROM",
         "EMAIL_LINK_BASE_URL",
     }
     assert {name for name in required if f"`{name}`" not in docker_section} == set()
@@ -131,6 +132,7 @@ def test_configuration_page_matches_the_settings_classes_at_runtime(
             # What compose requires of the deployer (`${NAME:?...}`): a real value.
             "REDIS_URL": "redis://:password@redis:6379/0",
             "SMTP_HOST": "smtp.example.net",
+            "EMAIL_FROM": "noreply@app.example.com",
             "EMAIL_LINK_BASE_URL": "https://app.example.com",
         }
     )
