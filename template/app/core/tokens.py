@@ -42,7 +42,9 @@ def _signature(secret_key: str, signing_input: str) -> str:
 
 
 # The one header this service writes (the JSON PyJWT writes too: sorted keys, no spaces).
-_HEADER = _encode_segment(b'{"alg":"HS256","typ":"JWT"}')
+_HEADER = _encode_segment(
+    json.dumps({"alg": JWT_ALGORITHM, "typ": "JWT"}, separators=(",", ":")).encode()
+)
 
 
 class InvalidTokenError(Exception):
