@@ -22,6 +22,11 @@ from tests.scenarios import options_on
 EVERYTHING = "--slow"
 # The marker the generated conftest puts on every test that reaches a database.
 DATABASE_MARKER = "database"
+# The deep scenarios (tests/conftest.py) whose suite runs its slow proofs too: the served
+# protocol, the command-line tooling, migrations and login timing are the same code whatever the
+# options, except the worker's, so the defaults (what most services are) and all-on (every
+# option's code) run them; the other deep scenarios run the everyday suite on both databases.
+SLOW_PROOFS_IN = frozenset({"default", "all-on"})
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.api.docs import DOCS_PATHS, install_docs
 from app.api.health import router as health_router
-from app.api.responses import ERROR_RESPONSES
+from app.api.responses import document_error_responses
 from app.api.routes import versioned_router
 from app.api.serving import serve
 from app.bootstrap import service_wiring
@@ -54,7 +54,6 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
         generate_unique_id_function=operation_id,
-        responses=ERROR_RESPONSES,
         # OpenTelemetry belongs to the `tracing` option (its spans, exclusions and log fields).
         # FastAPI's own telemetry would look up the global providers on every request, and
         # stand aside for the tracing option's middleware anyway.
@@ -64,6 +63,8 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         redirect_slashes=False,
     )
     app.state.settings = settings
+    # Every operation documents the errors any request may get (app/api/responses.py).
+    document_error_responses(app)
     install_exception_handlers(app)
     # Flat: one route match per request instead of one per router level (app/api/serving.py).
     serve(app.router, health_router)

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.generated_suite import assert_suite_passes_on_both_databases
+from tests.generated_suite import SLOW_PROOFS_IN, assert_suite_passes_on_both_databases
 from tests.helpers import (
     PRODUCTION_ALLOWED_HOSTS,
     PRODUCTION_METRICS_TOKEN,
@@ -47,11 +47,17 @@ ADMIN_PASSWORD = "first admin passphrase"
 
 
 def test_generated_suite_passes_on_sqlite_and_its_database_tests_on_postgresql(
-    installed_project: RenderedProject, postgres_url: str, redis_url: str
+    installed_project: RenderedProject,
+    postgres_url: str,
+    redis_url: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     # Lint and strict types of these renders: tests/options/test_matrix.py (same trees, same
     # Python); other Pythons: tests/service/test_python_versions.py.
-    assert_suite_passes_on_both_databases(installed_project, postgres_url, redis_url)
+    scenario, _ = request.node.callspec.params["installed_project"]
+    assert_suite_passes_on_both_databases(
+        installed_project, postgres_url, redis_url, everyday=scenario not in SLOW_PROOFS_IN
+    )
 
 
 def _alembic_round_trip(project: RenderedProject, database_url: str) -> None:
