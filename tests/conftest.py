@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections import defaultdict
@@ -16,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from copier import _main as copier_main
 
 from tests.figures import FIGURES
 from tests.helpers import (
@@ -46,6 +48,30 @@ os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 os.environ["PYTHONPYCACHEPREFIX"] = os.environ[_PYCACHE_VARIABLE]
 sys.dont_write_bytecode = False
 sys.pycache_prefix = os.environ[_PYCACHE_VARIABLE]
+
+
+def _skip_copiers_per_file_git_mode_check() -> None:
+    """Copier asks git for the destination's `core.fileMode` once per file it writes, a
+    subprocess each (about a quarter of a render), so as to repair the executable bits of the
+    index where that setting is false. `git init` sets it from the file system, so when it
+    writes true for a new repository here, the check cannot act in any repository this suite
+    renders into or updates (a new directory, or one made by `git init`): it is skipped."""
+    probe = Path(tempfile.mkdtemp(prefix="git-file-mode-"))
+    try:
+        subprocess.run(["git", "init", "-q", str(probe)], check=True)
+        setting = subprocess.run(
+            ["git", "-C", str(probe), "config", "--type=bool", "--get", "core.fileMode"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    finally:
+        shutil.rmtree(probe, ignore_errors=True)
+    worker = copier_main.Worker
+    if setting == "true" and hasattr(worker, "_sync_git_index_executable_bit"):
+        worker._sync_git_index_executable_bit = lambda *_: None  # type: ignore[method-assign]
+
+
+_skip_copiers_per_file_git_mode_check()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
