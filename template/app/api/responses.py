@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Response, status
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from app.schemas.error import ErrorResponse
@@ -36,14 +37,15 @@ _ERROR_SCHEMA_REF = "#/components/schemas/ErrorResponse"
 
 
 def document_error_responses(app: FastAPI) -> None:
-    """ERROR_RESPONSES on every operation of `app`'s OpenAPI document, added when the document is
-    first built.
+    """ERROR_RESPONSES on every operation of `app`'s OpenAPI document, and the error body on each
+    response a served route declared with it (`without_error_models`), added when the document
+    is first built.
 
-    Declared on the application (`FastAPI(responses=...)`) they would be the same in the
-    document, but FastAPI builds a validator for each response model of each route when the
-    route is created, though these only document: five per route, about a quarter of the time
-    of every test that creates an application (one per test in the generated suite), and of
-    every start.
+    Declared on the application (`FastAPI(responses=...)`) and left on the routes they would be
+    the same in the document, but FastAPI builds a validator for each response model of each
+    route when the route is created, though these only document: five and more per route, about
+    half of the time of every test that creates an application (one per test in the generated
+    suite), and of every start.
     """
     build = app.openapi
 
@@ -68,12 +70,36 @@ def _add_error_responses(app: FastAPI, document: dict[str, Any]) -> None:
             response_class = response_class.value
         # FastAPI documents a route's error models in the media type of its responses.
         media_type = getattr(response_class, "media_type", None) or "application/json"
+        own_errors: frozenset[str] = getattr(route, "error_body_codes", frozenset())
         for method in route.methods or ():
             operation = operations.get(method.lower())
-            if operation is not None:
-                operation["responses"] = _with_error_responses(operation["responses"], media_type)
-    schemas = document.setdefault("components", {}).setdefault("schemas", {})
-    schemas.setdefault("ErrorResponse", ErrorResponse.model_json_schema(mode="serialization"))
+            if operation is None:
+                continue
+            for code in own_errors:
+                content = operation["responses"][code].setdefault("content", {})
+                schema = content.setdefault(media_type, {}).setdefault("schema", {})
+                schema["$ref"] = _ERROR_SCHEMA_REF
+            operation["responses"] = _with_error_responses(operation["responses"], media_type)
+    components = document.setdefault("components", {})
+    schemas = components.get("schemas", {})
+    if "ErrorResponse" not in schemas:
+        schemas["ErrorResponse"] = _error_response_schema()
+        # FastAPI lists the schemas by name.
+        components["schemas"] = dict(sorted(schemas.items()))
+
+
+def _error_response_schema() -> dict[str, Any]:
+    """ErrorResponse's schema as FastAPI writes it into a document (its own generator: key order,
+    defaults), from a one-route document of its own."""
+
+    async def answer() -> None:  # never called: the route is only documented
+        return None
+
+    route = APIRoute("/", answer, response_model=ErrorResponse)
+    schema: dict[str, Any] = get_openapi(title="", version="", routes=[route])["components"][
+        "schemas"
+    ]["ErrorResponse"]
+    return schema
 
 
 def _with_error_responses(responses: dict[str, Any], media_type: str) -> dict[str, Any]:
@@ -94,6 +120,23 @@ def _with_error_responses(responses: dict[str, Any], media_type: str) -> dict[st
         **{code: own.pop(code, response) for code, response in errors.items()},
         **own,
     }
+
+
+def without_error_models(responses: Responses) -> tuple[Responses, frozenset[str]]:
+    """`responses` without the ErrorResponse model of the entries that name it, and their codes
+    as the OpenAPI document writes them: `document_error_responses` documents that body for
+    them, where FastAPI would build a validator on the route for each."""
+    kept: Responses = {}
+    codes: set[str] = set()
+    for code, response in responses.items():
+        if response.get("model") is ErrorResponse:
+            kept[code] = {key: value for key, value in response.items() if key != "model"}
+            # The key FastAPI gives it in the document.
+            key = str(code).upper()
+            codes.add("default" if key == "DEFAULT" else key)
+        else:
+            kept[code] = response
+    return kept, frozenset(codes)
 
 
 UNAUTHORIZED = error(

@@ -27,6 +27,8 @@ from fastapi.routing import APIRoute
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
+from app.api.responses import without_error_models
+
 
 class _LiteralPrefixFirst(Route):
     """Starlette's matching, after a cheap refusal of a path that cannot match. It sits after
@@ -48,6 +50,10 @@ class _LiteralPrefixFirst(Route):
 
 class ServedRoute(APIRoute, _LiteralPrefixFirst):
     """An APIRoute that refuses a request for another path with one string comparison."""
+
+    # The responses whose ErrorResponse body the OpenAPI document gets from
+    # app/api/responses.py instead of a validator built on the route.
+    error_body_codes: frozenset[str] = frozenset()
 
     def __init__(self, path: str, endpoint: Any, **kwargs: Any) -> None:
         super().__init__(path, endpoint, **kwargs)
@@ -86,6 +92,7 @@ def serve(target: APIRouter, router: APIRouter, *, prefix: str = "") -> None:
     for route in router.routes:
         if not isinstance(route, APIRoute):  # can_flatten saw to it; this narrows the type
             continue
+        responses, error_body_codes = without_error_models(route.responses)
         target.add_api_route(
             prefix + route.path,
             route.endpoint,
@@ -96,7 +103,7 @@ def serve(target: APIRouter, router: APIRouter, *, prefix: str = "") -> None:
             summary=route.summary,
             description=route.description,
             response_description=route.response_description,
-            responses=route.responses,
+            responses=responses,
             deprecated=route.deprecated,
             methods=route.methods,
             operation_id=route.operation_id,
@@ -117,3 +124,6 @@ def serve(target: APIRouter, router: APIRouter, *, prefix: str = "") -> None:
             form_limits=route.form_limits,
             route_class_override=ServedRoute,
         )
+        served = target.routes[-1]
+        if isinstance(served, ServedRoute):
+            served.error_body_codes = error_body_codes
