@@ -52,7 +52,7 @@ sys.pycache_prefix = os.environ[_PYCACHE_VARIABLE]
 
 def _skip_copiers_per_file_git_mode_check() -> None:
     """Copier asks git for the destination's `core.fileMode` once per file it writes, a
-    subprocess each (about a quarter of a render), so as to repair the executable bits of the
+    subprocess each (about a fifth of a render), so as to repair the executable bits of the
     index where that setting is false. `git init` sets it from the file system, so when it
     writes true for a new repository here, the check cannot act in any repository this suite
     renders into or updates (a new directory, or one made by `git init`): it is skipped."""

@@ -44,8 +44,8 @@ def document_error_responses(app: FastAPI) -> None:
     Declared on the application (`FastAPI(responses=...)`) and left on the routes they would be
     the same in the document, but FastAPI builds a validator for each response model of each
     route when the route is created, though these only document: five and more per route, about
-    half of the time of every test that creates an application (one per test in the generated
-    suite), and of every start.
+    half of the time creating an application took (the generated suite creates one per test;
+    production, one per process at start).
     """
     build = app.openapi
 
