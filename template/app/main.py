@@ -23,7 +23,7 @@ from app.bootstrap.settings import AppSettings, get_settings
 from app.core.config import API_V1_PREFIX
 from app.core.config_loading import ConfigurationError
 from app.core.edge import ANY
-from app.core.hooks import LifespanHook
+from app.core.hooks import LifespanHook, request_observers
 from app.core.logging import setup_logging
 from app.middleware.access_log import AccessLogMiddleware
 from app.middleware.body_limit import BodySizeLimitMiddleware
@@ -103,7 +103,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         relaxed_csp_paths=DOCS_PATHS if docs else (),
         vary_origin=True,
     )
-    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(AccessLogMiddleware, observers=request_observers(app))
     app.add_middleware(RequestIdMiddleware)
     # Outermost: everything inside (access log, rate limits) sees the client's address, taken
     # from X-Forwarded-For only when the peer is one of FORWARDED_ALLOW_IPS (the right-most

@@ -86,28 +86,20 @@ def test_architecture_diagram_follows_the_middleware_order(all_on_render: Render
     core = list(reversed(added))  # added innermost first
     page = (TEMPLATE_ROOT / "docs" / "generated-service.md").read_text()
     diagram = page.split("```mermaid")[1].split("```")[0]
-    optional = {"PrometheusMiddleware", "RateLimitMiddleware"}
-
     positions = [diagram.index(f'{name}["') for name in core]
     assert positions == sorted(positions), core
-    for name in optional:
-        module = (
-            "app/integrations/metrics.py"
-            if name == "PrometheusMiddleware"
-            else "app/integrations/rate_limit.py"
-        )
-        assert name in (all_on_render.path / module).read_text()
-    # Installed in this order by the loop between BodySizeLimit and CORS: metrics wraps rate_limit.
-    integrations = (all_on_render.path / "app" / "bootstrap" / "integrations.py").read_text()
-    assert integrations.index("rate_limit_integration,") < integrations.index(
-        "metrics_integration,"
-    )
+    # The options' parts, where their modules put them: rate_limit's middleware between CORS and
+    # BodySizeLimit (installed by the integrations' loop), metrics' observer on the access line.
+    rate_limit = (all_on_render.path / "app/integrations/rate_limit.py").read_text()
+    assert "app.add_middleware(RateLimitMiddleware" in rate_limit
     assert (
         diagram.index("CORSMiddleware[")
-        < diagram.index("PrometheusMiddleware[")
         < diagram.index("RateLimitMiddleware[")
         < diagram.index("BodySizeLimitMiddleware[")
     )
+    metrics = (all_on_render.path / "app/integrations/metrics.py").read_text()
+    assert "add_request_observer(app, RequestMetrics())" in metrics
+    assert "AccessLogMiddleware -.- RequestMetrics[" in diagram
 
 
 def test_mkdocs_serve_previews_the_site() -> None:

@@ -478,9 +478,9 @@ def release(template: TemplateRepo, version: str, ordinal: int, note: str) -> st
             f"from app.middleware.release_{compact} import Release{compact}Middleware\n"
             "from app.middleware.request_id import",
         ).replace(
-            "    app.add_middleware(AccessLogMiddleware)\n",
+            "    app.add_middleware(AccessLogMiddleware, observers=request_observers(app))\n",
             f"    app.add_middleware(Release{compact}Middleware)\n"
-            "    app.add_middleware(AccessLogMiddleware)\n",
+            "    app.add_middleware(AccessLogMiddleware, observers=request_observers(app))\n",
         ),
     )
     template.edit(

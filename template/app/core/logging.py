@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -55,6 +56,31 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
+# Anything json cannot encode (a UUID, an exception) is written as its str(). One encoder for
+# every line: json.dumps with an option builds a new one each call.
+_JSON_LINE = json.JSONEncoder(default=str)
+# (whole second, its "YYYY-MM-DDTHH:MM:SS" in UTC): the lines of one second share it.
+_last_second: tuple[int, str] = (-1, "")
+
+
+def utc_timestamp(created: float) -> str:
+    """`datetime.fromtimestamp(created, UTC).isoformat()`, the same text, without building a
+    datetime for every record (the date part is formatted once a second)."""
+    global _last_second
+    # Split and rounded as datetime does it (half to even), so the text is exactly its own.
+    fraction, whole = math.modf(created)
+    seconds, micros = int(whole), round(fraction * 1e6)
+    if micros >= 1_000_000:
+        seconds, micros = seconds + 1, micros - 1_000_000
+    second, text = _last_second
+    if second != seconds:
+        text = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _last_second = (seconds, text)
+    if micros:
+        return f"{text}.{micros:06d}+00:00"
+    return f"{text}+00:00"
+
+
 class JsonLineFormatter(logging.Formatter):
     """`{"level", "logger", "message", "request_id", <extra fields>, "timestamp"}` on one line."""
 
@@ -74,9 +100,8 @@ class JsonLineFormatter(logging.Formatter):
         for key, value in record.__dict__.items():
             if key not in _RECORD_ATTRIBUTES:
                 line[key] = value
-        line["timestamp"] = datetime.fromtimestamp(record.created, UTC).isoformat()
-        # Anything json cannot encode (a UUID, an exception) is written as its str().
-        return json.dumps(line, default=str)
+        line["timestamp"] = utc_timestamp(record.created)
+        return _JSON_LINE.encode(line)
 
 
 class ConsoleLineFormatter(logging.Formatter):
@@ -152,6 +177,9 @@ def setup_logging(level: str, log_format: LogFormat, stream: TextIO | None = Non
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
+    if sys.version_info >= (3, 12):
+        # The asyncio task's name, looked up for every record.
+        logging.logAsyncioTasks = False
     root = logging.getLogger()
     for handler in list(root.handlers):
         if handler.get_name() == _HANDLER_NAME:

@@ -6,10 +6,13 @@ import io
 import json
 import logging
 import re
+import time
 import uuid
 from datetime import UTC, datetime
 
-from app.core.logging import LogFormat, build_handler
+import pytest
+
+from app.core.logging import LogFormat, build_handler, utc_timestamp
 from app.core.request_context import request_id_var
 
 # `2026-11-25 15:04:05.123 WARNING  tests.console  the message`: local time to the millisecond,
@@ -185,3 +188,24 @@ def test_a_console_line_is_followed_by_the_traceback() -> None:
     )
     assert traceback[0] == "Traceback (most recent call last):"
     assert traceback[-1] == "ValueError: bad value"
+
+
+@pytest.mark.parametrize(
+    "created",
+    [
+        0.0,
+        1796634919.0,  # a whole second: no fraction written, as isoformat() does
+        1796634919.4596415,
+        1796634919.9999996,  # rounds up into the next second
+        1796634919.0000004,
+        1000.0000005,  # half a microsecond: to even, as datetime rounds
+        1000.0000015,
+        2051222399.999999,
+        time.time(),
+    ],
+)
+def test_the_json_timestamp_is_datetimes_own_text(created: float) -> None:
+    assert utc_timestamp(created) == datetime.fromtimestamp(created, UTC).isoformat()
+    # The same second again, from the cache, and the next one.
+    assert utc_timestamp(created) == datetime.fromtimestamp(created, UTC).isoformat()
+    assert utc_timestamp(created + 1) == datetime.fromtimestamp(created + 1, UTC).isoformat()

@@ -10,10 +10,12 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
+from starlette.types import Receive, Scope, Send
 
 from app.bootstrap.settings import AppSettings
 from app.core.logging import LogFormat, setup_logging
+from app.middleware.access_log import AccessLogMiddleware
 from tests.support import client_for, log_records, started_app
 
 
@@ -81,6 +83,58 @@ async def test_the_access_line_can_be_turned_off_by_level(
     response = await client.get("/health")
 
     assert response.status_code == 200
+    assert access_lines(json_log) == []
+
+
+class Recorded:
+    """A request observer (app/core/hooks.py) that keeps what it was told."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, int, float]] = []
+
+    def __call__(self, scope: Scope, status: int, seconds: float) -> None:
+        self.seen.append((scope["method"], scope["path"], status, seconds))
+
+
+async def answer_with_the_status_in_the_path(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["path"] == "/fails":
+        raise RuntimeError("before any answer")
+    await send({"type": "http.response.start", "status": int(scope["path"][1:]), "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def test_observers_get_each_answer_with_the_access_lines_status_and_clock(
+    json_log: io.StringIO,
+) -> None:
+    observer = Recorded()
+    stack = AccessLogMiddleware(answer_with_the_status_in_the_path, observers=[observer])
+    transport = ASGITransport(app=stack, client=("127.0.0.1", 50000))
+    async with AsyncClient(transport=transport, base_url="http://testserver") as client:
+        await client.get("/200")
+        await client.post("/404")
+        with pytest.raises(RuntimeError, match="before any answer"):
+            await client.get("/fails")
+
+    assert [seen[:3] for seen in observer.seen] == [
+        ("GET", "/200", 200),
+        ("POST", "/404", 404),
+        ("GET", "/fails", 500),
+    ]
+    lines = access_lines(json_log)
+    assert [line["status"] for line in lines] == [200, 404, 500]
+    for (*_, seconds), line in zip(observer.seen, lines, strict=True):
+        assert line["duration_ms"] == round(seconds * 1000, 2)
+
+
+@pytest.mark.usefixtures("access_log_off")
+async def test_observers_are_told_with_the_access_line_turned_off(json_log: io.StringIO) -> None:
+    observer = Recorded()
+    stack = AccessLogMiddleware(answer_with_the_status_in_the_path, observers=[observer])
+    transport = ASGITransport(app=stack, client=("127.0.0.1", 50000))
+    async with AsyncClient(transport=transport, base_url="http://testserver") as client:
+        await client.get("/204")
+
+    assert [seen[:3] for seen in observer.seen] == [("GET", "/204", 204)]
     assert access_lines(json_log) == []
 
 
