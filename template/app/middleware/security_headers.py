@@ -75,6 +75,8 @@ class SecurityHeadersMiddleware:
         # Built once too: every authenticated request takes one of these.
         self._relaxed_private = [*self._relaxed, _NO_STORE]
         self._strict_private = [*self._strict, _NO_STORE]
+        # Most responses set none of these headers themselves: all of ours are added at once.
+        self._names = frozenset(name for name, _ in self._relaxed_private + self._strict_private)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -87,12 +89,16 @@ class SecurityHeadersMiddleware:
             extra = self._relaxed_private if relaxed else self._strict_private
         else:
             extra = self._relaxed if relaxed else self._strict
+        names = self._names
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers: RawHeaders = list(message.get("headers", ()))
                 present = {name for name, _ in headers}
-                headers.extend(header for header in extra if header[0] not in present)
+                if present.isdisjoint(names):
+                    headers += extra
+                else:
+                    headers.extend(header for header in extra if header[0] not in present)
                 message["headers"] = headers
             await send(message)
 
