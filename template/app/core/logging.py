@@ -177,9 +177,9 @@ def setup_logging(level: str, log_format: LogFormat, stream: TextIO | None = Non
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-    if sys.version_info >= (3, 12):
-        # The asyncio task's name, looked up for every record.
-        logging.logAsyncioTasks = False
+    # Python 3.12+ looks up the asyncio task's name for every record (3.11 has no such switch,
+    # and its type stubs no such attribute: hence setattr).
+    setattr(logging, "logAsyncioTasks", False)  # noqa: B010
     root = logging.getLogger()
     for handler in list(root.handlers):
         if handler.get_name() == _HANDLER_NAME:
