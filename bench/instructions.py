@@ -29,7 +29,6 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, os.getcwd())
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -41,30 +40,14 @@ def serve_requests(path: str, count: int) -> None:
     """In this process: start the app, warm up, then answer `count` more requests of `path`."""
     from app.main import app  # the rendered service's, from the working directory
 
-    from bench.layer_costs import _token, request_call
+    from bench.layer_costs import _token, request_call, start_lifespan
 
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 - open for the whole run
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    messages: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    started = asyncio.Event()
-
-    async def lifespan_send(message: dict[str, Any]) -> None:
-        if message["type"] == "lifespan.startup.complete":
-            started.set()
-        elif message["type"].endswith(".failed"):
-            raise SystemExit(message.get("message", "startup failed"))
-
-    async def start() -> asyncio.Future[Any]:
-        await messages.put({"type": "lifespan.startup"})
-        scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
-        task = asyncio.ensure_future(app(scope, messages.get, lifespan_send))
-        await started.wait()
-        return task
-
-    lifespan = loop.run_until_complete(start())
+    stop = start_lifespan(app, loop)
     headers = [(b"host", b"127.0.0.1"), (b"user-agent", b"wrk")]
     if path != "/health":
         token = loop.run_until_complete(_token(app))
@@ -77,8 +60,7 @@ def serve_requests(path: str, count: int) -> None:
 
     loop.run_until_complete(answer(WARM_UP))
     loop.run_until_complete(answer(count))
-    loop.run_until_complete(messages.put({"type": "lifespan.shutdown"}))
-    loop.run_until_complete(lifespan)
+    stop()
 
 
 def counted(path: str, count: int) -> int:

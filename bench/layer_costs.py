@@ -112,6 +112,33 @@ async def _answer_at_once(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b"{}"})
 
 
+def start_lifespan(app: Any, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
+    """Run the app's lifespan startup on `loop`, as a server would; returns what shuts it down."""
+    messages: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    started = asyncio.Event()
+
+    async def lifespan_send(message: dict[str, Any]) -> None:
+        if message["type"] == "lifespan.startup.complete":
+            started.set()
+        elif message["type"].endswith(".failed"):
+            raise SystemExit(message.get("message", "startup failed"))
+
+    async def start() -> asyncio.Future[Any]:
+        await messages.put({"type": "lifespan.startup"})
+        scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+        task = asyncio.ensure_future(app(scope, messages.get, lifespan_send))
+        await started.wait()
+        return task
+
+    lifespan = loop.run_until_complete(start())
+
+    def stop() -> None:
+        loop.run_until_complete(messages.put({"type": "lifespan.shutdown"}))
+        loop.run_until_complete(lifespan)
+
+    return stop
+
+
 def main() -> None:
     from app.core.tokens import decode_access_token
     from app.main import app
@@ -125,28 +152,7 @@ def main() -> None:
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 - open for the whole run
 
-    lifespan_messages: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    started = asyncio.Event()
-
-    async def lifespan_send(message: dict[str, Any]) -> None:
-        if message["type"] == "lifespan.startup.complete":
-            started.set()
-        elif message["type"].endswith(".failed"):
-            raise SystemExit(message.get("message", "startup failed"))
-
-    async def start() -> asyncio.Task[None]:
-        await lifespan_messages.put({"type": "lifespan.startup"})
-        task = asyncio.ensure_future(
-            app(
-                {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}},
-                lifespan_messages.get,
-                lifespan_send,
-            )
-        )
-        await started.wait()
-        return task
-
-    lifespan = loop.run_until_complete(start())
+    stop = start_lifespan(app, loop)
     token = loop.run_until_complete(_token(app))
     host = (b"host", b"127.0.0.1")
     authorised = [host, (b"authorization", f"Bearer {token}".encode()), (b"user-agent", b"wrk")]
@@ -220,8 +226,7 @@ def main() -> None:
         cpu_microseconds(request_call(app, "/api/v1/users/me", authorised), count)
     )
 
-    loop.run_until_complete(lifespan_messages.put({"type": "lifespan.shutdown"}))
-    loop.run_until_complete(lifespan)
+    stop()
     print(json.dumps(figures))
 
 
