@@ -225,34 +225,56 @@ def service_environment(database: Database, redis: PrivateRedis) -> dict[str, st
 
 @dataclass
 class Paired:
-    """A service against its reference in alternating rounds (reference, service, reference,
-    ...), so both meet the same machine state; the ratio is the median of the rounds' ratios."""
+    """A service against its reference in rounds of one run each, back to back, the one going
+    first alternating (reference-service, service-reference, ...), so both meet the same machine
+    state; the ratio is the median of the rounds' ratios."""
 
     reference: Load
     service: Load
     ratio: float
     ratios: list[float]
+    # The same from the servers' CPU time per request (reference's / service's): what the
+    # service costs, whatever else the machine did meanwhile.
+    cpu_ratio: float
+    cpu_ratios: list[float]
 
 
-def paired(
-    reference: tuple[str, tuple[str, ...]],
-    service: tuple[str, tuple[str, ...]],
-    seconds: int,
-    rounds: int,
-) -> Paired:
-    """Each side is (URL, wrk header lines)."""
+# A side of a pair: (URL, wrk header lines, the server's process id).
+Side = tuple[str, tuple[str, ...], int]
+
+
+def paired(reference: Side, service: Side, seconds: int, rounds: int) -> Paired:
     references: list[Load] = []
     services: list[Load] = []
-    for _ in range(rounds):
-        references.append(wrk(reference[0], seconds, headers=reference[1]))
-        services.append(wrk(service[0], seconds, headers=service[1]))
-    ratios = [round(s.rps / r.rps, 3) for r, s in zip(references, services, strict=True)]
+    for round_number in range(rounds):
+        # Who goes first alternates (reference-service, service-reference, ...): a machine that
+        # slows or speeds up within a round favours neither side.
+        if round_number % 2 == 0:
+            references.append(_run(reference, seconds))
+            services.append(_run(service, seconds))
+        else:
+            services.append(_run(service, seconds))
+            references.append(_run(reference, seconds))
+    pairs = list(zip(references, services, strict=True))
+    ratios = [round(s.rps / r.rps, 3) for r, s in pairs]
+    cpu_ratios = [
+        round(r.cpu_us_per_request / s.cpu_us_per_request, 3)
+        for r, s in pairs
+        if r.cpu_us_per_request and s.cpu_us_per_request
+    ]
     return Paired(
         reference=_median_load(references),
         service=_median_load(services),
         ratio=round(statistics.median(ratios), 2),
         ratios=ratios,
+        cpu_ratio=round(statistics.median(cpu_ratios), 2) if cpu_ratios else float("nan"),
+        cpu_ratios=cpu_ratios,
     )
+
+
+def _run(side: Side, seconds: int) -> Load:
+    url, headers, pid = side
+    return wrk(url, seconds, headers=headers, server_pid=pid)
 
 
 def _median_load(loads: list[Load]) -> Load:
@@ -275,6 +297,8 @@ class References:
 
     bare: str
     floor: str
+    bare_pid: int
+    floor_pid: int
     floor_token: str = ""  # a token of the user in the floor's database, once there is one
 
     @property
@@ -315,8 +339,18 @@ def bench_service(
             (references.floor, floor_auth),
         ):
             wrk(url, 2, headers=headers)  # warm-up
-        health = paired((references.bare, ()), (f"{base_url}/health", ()), seconds, rounds)
-        me = paired((references.floor, floor_auth), (me_url, auth), seconds, rounds)
+        health = paired(
+            (references.bare, (), references.bare_pid),
+            (f"{base_url}/health", (), pid),
+            seconds,
+            rounds,
+        )
+        me = paired(
+            (references.floor, floor_auth, references.floor_pid),
+            (me_url, auth, pid),
+            seconds,
+            rounds,
+        )
         trips = round_trips_per_request(database, me_url, {"Authorization": f"Bearer {token}"}, 200)
         rss_warm = rss_mib(pid)
         script = Path(tempfile.mkstemp(suffix=".lua")[1])
@@ -367,10 +401,14 @@ def bench_me_verifying_every_token(
     lives in the default service's database)."""
     python = project.path / ".venv" / "bin" / "python"
     env = {**env, "ACCESS_TOKEN_CACHE_SIZE": "0"}
-    with serving(python, "app.main:app", project.path, env) as (base_url, _):
+    with serving(python, "app.main:app", project.path, env) as (base_url, pid):
         me_url = f"{base_url}/api/v1/users/me"
         wrk(me_url, 2, headers=bearer(token))
-        return paired((references.floor, references.floor_auth), (me_url, bearer(token)), *load)
+        return paired(
+            (references.floor, references.floor_auth, references.floor_pid),
+            (me_url, bearer(token), pid),
+            *load,
+        )
 
 
 def commit_of(ref: str) -> str:
@@ -456,8 +494,8 @@ def main() -> None:
         },
         "load": {
             "tool": "wrk",
-            "threads": 2,
-            "connections": 64,
+            "threads": 1,
+            "connections": 32,
             "seconds": load[0],
             "alternating_rounds": load[1],
         },
@@ -481,10 +519,15 @@ def main() -> None:
         # The floor reads the same user row, in the default service's database.
         floor_env = {"BENCH_DATABASE_URL": databases["default"].url, "BENCH_SECRET_KEY": SECRET_KEY}
         with (
-            serving(python, "bench.apps.bare:app", ROOT, {}) as (bare_url, _),
+            serving(python, "bench.apps.bare:app", ROOT, {}) as (bare_url, bare_pid),
             serving(python, "bench.apps.floor:app", ROOT, floor_env) as (floor_url, floor_pid),
         ):
-            references = References(bare=f"{bare_url}/health", floor=f"{floor_url}/api/v1/users/me")
+            references = References(
+                bare=f"{bare_url}/health",
+                floor=f"{floor_url}/api/v1/users/me",
+                bare_pid=bare_pid,
+                floor_pid=floor_pid,
+            )
             services: dict[str, dict[str, Any]] = {}
             # The default service first: the floor reads its user, with its token from then on.
             for name in sorted(projects, key=lambda name: name != "default"):
@@ -531,8 +574,12 @@ def main() -> None:
             "login": figures["login"].__dict__,
             "health_vs_bare": figures["health"].ratio,
             "health_vs_bare_rounds": figures["health"].ratios,
+            "health_vs_bare_cpu": figures["health"].cpu_ratio,
+            "health_vs_bare_cpu_rounds": figures["health"].cpu_ratios,
             "me_vs_floor": figures["me"].ratio,
             "me_vs_floor_rounds": figures["me"].ratios,
+            "me_vs_floor_cpu": figures["me"].cpu_ratio,
+            "me_vs_floor_cpu_rounds": figures["me"].cpu_ratios,
             "db_round_trips_per_me": figures["round_trips_me"],
             "rss_mib_after_warmup": figures["rss_mib"],
             "rss_mib_after_login_load": figures["rss_mib_after_login_load"],
@@ -540,6 +587,8 @@ def main() -> None:
             "floor_me_paired_verifying": figures["verifying"].reference.__dict__,
             "me_verifying_every_token_vs_floor": figures["verifying"].ratio,
             "me_verifying_every_token_vs_floor_rounds": figures["verifying"].ratios,
+            "me_verifying_every_token_vs_floor_cpu": figures["verifying"].cpu_ratio,
+            "me_verifying_every_token_vs_floor_cpu_rounds": figures["verifying"].cpu_ratios,
             "layer_cpu_microseconds": figures["layers"],
         }
         for name, figures in services.items()
@@ -553,6 +602,7 @@ def _load_line(app: str, label: str, load: dict[str, Any]) -> str:
     return (
         f"{app:<16}{label:<26}{load['rps']:>8.0f} req/s  p50 {load['p50_ms']:.1f} ms  "
         f"p99 {load['p99_ms']:.1f} ms  errors {load['errors']}  non-2xx {load['non_2xx']}"
+        + (f"  cpu {cpu:.0f} us/req" if (cpu := load.get("cpu_us_per_request")) else "")
     )
 
 
@@ -568,7 +618,9 @@ def print_table(results: dict[str, Any]) -> None:
     print(f"copy -> uv sync (warm) -> green tests: {generation['copy_to_green_seconds']:.1f} s")
     print(
         f"each ratio: {load['alternating_rounds']} alternating rounds of {load['seconds']} s "
-        "(reference, service, ...), median of the round ratios; req/s: the median round"
+        "(who goes first alternates), median of the round ratios; req/s: the median round; "
+        "cpu: the server's CPU time per request, its ratio (reference's / service's) read the "
+        "same way"
     )
     print(
         f"floor   rss {refs['floor_rss_mib']} MiB, "
@@ -583,9 +635,11 @@ def print_table(results: dict[str, Any]) -> None:
         all_on = name.startswith("all-on")
         print(
             f"{name}: /health vs bare {service['health_vs_bare']:.2f}x "
-            f"(rounds {_rounds(service['health_vs_bare_rounds'])}; target >= 0.90), "
+            f"(rounds {_rounds(service['health_vs_bare_rounds'])}; target >= 0.90; "
+            f"cpu {service['health_vs_bare_cpu']:.2f}x), "
             f"/users/me vs floor {service['me_vs_floor']:.2f}x "
-            f"(rounds {_rounds(service['me_vs_floor_rounds'])}), "
+            f"(rounds {_rounds(service['me_vs_floor_rounds'])}; "
+            f"cpu {service['me_vs_floor_cpu']:.2f}x), "
             f"{service['db_round_trips_per_me']} statements per /users/me"
         )
         print(_load_line("floor", "GET /api/v1/users/me", service["floor_me_paired_verifying"]))
@@ -595,7 +649,9 @@ def print_table(results: dict[str, Any]) -> None:
         target = "0.75" if all_on else "0.85"
         print(
             f"{name}: /users/me vs floor with ACCESS_TOKEN_CACHE_SIZE=0 (every token "
-            f"verified, as the floor does): {ratio:.2f}x (rounds {rounds}; target >= {target})"
+            f"verified, as the floor does): {ratio:.2f}x (rounds {rounds}; target >= {target}; "
+            f"cpu {service['me_verifying_every_token_vs_floor_cpu']:.2f}x, rounds "
+            f"{_rounds(service['me_verifying_every_token_vs_floor_cpu_rounds'])})"
         )
         print(f"{name}: CPU per request in-process, microseconds (bench/layer_costs.py):")
         for layer, figure in service["layer_cpu_microseconds"].items():
