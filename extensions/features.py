@@ -360,6 +360,37 @@ FEATURES: tuple[Feature, ...] = (
         kubernetes_egress=(replace(SMTP_EGRESS, pods=("worker",)),),
     ),
     Feature(
+        name="oidc",
+        summary="Bearer access tokens from your OpenID Connect provider (Keycloak, Auth0, Entra "
+        "ID...): issuer metadata and signing keys cached per process, refreshed at a bounded rate",
+        # .get: an answers file does not record `auth` while copier.yml does not ask it.
+        when=lambda a: a.get("auth", "builtin") == "oidc",
+        # Mail flows need the service's own passwords (copier.yml refuses email with oidc).
+        example={"auth": "oidc", "email": False},
+        # Its users may have no address, username or password: the model's types say so.
+        shared_files=("app/models/user.py",),
+        # PyJWT with `cryptography`: RSA and EC signatures; httpx fetches the issuer's metadata
+        # and keys.
+        dependencies=("pyjwt[crypto]>=2.10,<3", "httpx>=0.28"),
+        integration="app.integrations.oidc.integration",
+        settings_class="app.integrations.oidc.settings:OidcSettings",
+        # The tests' provider stand-in (tests/plugins/oidc_provider.py) answers for this issuer
+        # in-process: the suite never leaves the machine.
+        test_environment={
+            "OIDC_ISSUER_URL": '"https://login.example.test/realms/service"',
+            "OIDC_AUDIENCE": '"service-api"',
+        },
+        test_plugins=("tests.plugins.oidc_provider",),
+        kubernetes_egress=(
+            Egress(
+                name="oidc",
+                port=443,
+                pods=("api",),
+                doc="your OpenID Connect provider (OIDC_ISSUER_URL's host and its keys' host)",
+            ),
+        ),
+    ),
+    Feature(
         name="ci_github",
         summary="GitHub Actions workflows (checks; template updates as pull requests), audited "
         "by zizmor, and grouped Dependabot updates with a cooldown",

@@ -110,13 +110,15 @@ def redis_url() -> str:
     return url
 
 
-# Deep scenarios on the default Python: the extremes, the defaults, and mail without the worker
-# (all-on sends it through the worker). The other supported Pythons: OTHER_PYTHONS.
+# Deep scenarios on the default Python: the extremes, the defaults, mail without the worker
+# (all-on sends it through the worker), and an OpenID Connect provider's tokens with every other
+# option. The other supported Pythons: OTHER_PYTHONS.
 DEEP_SCENARIOS = [
     ("all-off", DEFAULT_PYTHON),
     ("default", DEFAULT_PYTHON),
     ("all-on", DEFAULT_PYTHON),
     ("email", DEFAULT_PYTHON),
+    ("all-on-oidc", DEFAULT_PYTHON),
 ]
 # The defaults on every other supported Python (tests/service/test_python_versions.py).
 OTHER_PYTHONS = ["3.12", "3.13"]

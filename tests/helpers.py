@@ -124,7 +124,11 @@ def render(
         )
     output = printed.getvalue()
     recorded = yaml.safe_load((project_dir / ".copier-answers.yml").read_text())
-    answers = {key: value for key, value in recorded.items() if not key.startswith("_")}
+    # A question not asked yet (`when: false`) is answered by the data but not recorded.
+    answers = {
+        **answers,
+        **{key: value for key, value in recorded.items() if not key.startswith("_")},
+    }
     return RenderedProject(
         path=project_dir,
         answers=answers,

@@ -26,11 +26,13 @@ QUESTIONS: dict[str, Any] = {
 
 
 def _off_answer(question: str) -> Any:
-    """The first choice of a question that no feature's example uses (False for a bool)."""
+    """False for a bool; otherwise the first choice no feature's example uses, or the default
+    when each choice turns some feature on (auth: builtin or oidc)."""
     spec = QUESTIONS[question]
-    choices = [False, True] if spec.get("type") == "bool" else list(spec["choices"])
+    if spec.get("type") == "bool":
+        return False
     used = [f.example[question] for f in FEATURES if question in f.example]
-    return next(choice for choice in choices if choice not in used)
+    return next((choice for choice in spec["choices"] if choice not in used), spec["default"])
 
 
 # Every question a feature depends on, at the answer that turns nothing on.
@@ -76,6 +78,8 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "worker+rate-limit-redis": on_top_of_minimal(redis=True, worker="taskiq", rate_limit="redis"),
     "ci-github+redis": on_top_of_minimal(ci="github", redis=True),
     "ci-gitlab+worker": on_top_of_minimal(ci="gitlab", redis=True, worker="taskiq"),
+    # The provider's tokens with every other option that can go with them (mail cannot).
+    "all-on-oidc": {**ALL_ON, "auth": "oidc", "email": False},
 }
 
 # The scenarios whose deploy/kubernetes/ manifests tests/options/test_kubernetes.py validates.

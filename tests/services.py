@@ -72,6 +72,9 @@ def production_environment(
         # Production names its relay; nothing listens there, so mails are logged as not sent.
         "SMTP_HOST": "127.0.0.1",
         "EMAIL_FROM": "noreply@app.example.com",
+        # With auth=oidc: a provider no test reaches (its host does not resolve).
+        "OIDC_ISSUER_URL": "https://login.example.test/realms/service",
+        "OIDC_AUDIENCE": "service-api",
         **overrides,
     }
 

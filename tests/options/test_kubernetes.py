@@ -338,6 +338,8 @@ def test_network_policies_open_only_the_paths_the_service_uses(
         expected["sentry"] = ({"api"}, 443)
     if "tracing" in on:
         expected["otlp"] = ({"api"}, 4318)
+    if "oidc" in on:
+        expected["oidc"] = ({"api"}, 443)
     found = {}
     for name, policy in policies.items():
         assert policy["spec"]["policyTypes"] == ["Egress"], name

@@ -36,6 +36,12 @@ from tests.helpers import render
         ({"rate_limit": "redis"}, "rate_limit=redis needs Redis: answer redis=true"),
         ({"worker": "taskiq"}, "worker=taskiq needs Redis for its queue: answer redis=true"),
         ({"redis": False, "cache": True, "worker": "taskiq"}, "cache needs Redis"),
+        ({"auth": "saml"}, "'saml' is not in ['builtin', 'oidc']"),
+        (
+            {"auth": "oidc", "email": True},
+            "email mails password resets and address checks of the service's own accounts: "
+            "answer auth=builtin, or email=false",
+        ),
     ],
 )
 def test_invalid_answer_is_refused_with_what_is_allowed(

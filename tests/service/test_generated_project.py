@@ -96,11 +96,19 @@ def _register_and_login(client: httpx.Client) -> str:
     return token
 
 
-def _probe_core(client: httpx.Client, checks: set[str]) -> str:
+def _probe_core(client: httpx.Client, on: set[str]) -> str:
     assert client.get("/health").json() == {"status": "ok"}
     readiness = client.get("/health/detailed")
-    assert readiness.status_code == 200, readiness.text
-    assert set(readiness.json()["checks"]) == checks
+    checks = {"database"} | ({"redis", "oidc"} & on)
+    assert set(readiness.json()["checks"]) == checks, readiness.text
+    if "oidc" in on:
+        # No provider answers here (the test issuer's host does not resolve): with no signing
+        # key usable the pod is not ready, a 503 naming the check, never a 500.
+        assert readiness.status_code == 503, readiness.text
+        statuses = {name: check["status"] for name, check in readiness.json()["checks"].items()}
+        assert statuses == {name: "down" if name == "oidc" else "up" for name in checks}
+    else:
+        assert readiness.status_code == 200, readiness.text
     return _register_and_login(client)
 
 
@@ -228,7 +236,7 @@ def test_service_serves_in_development_on_embedded_sqlite(
         ) as base_url,
         httpx.Client(base_url=base_url, timeout=10) as client,
     ):
-        _probe_core(client, {"database"} | ({"redis"} & on))
+        _probe_core(client, on)
         assert client.get("/docs").status_code == 200
 
 
@@ -261,7 +269,7 @@ def test_service_serves_in_production_on_postgresql_and_redis(
             )
             assert admin.status_code == 200, admin.text
             admin_token = admin.json()["access_token"]
-            token = _probe_core(client, {"database"} | ({"redis"} & on))
+            token = _probe_core(client, on)
             _probe_edge(client, token)
             assert client.get("/docs").status_code == 404
             assert client.get("/openapi.json").status_code == 404
@@ -396,6 +404,8 @@ def test_production_refuses_to_start_with_a_one_line_error(
         # Production names its relay; nothing listens there, so mails are logged as not sent.
         "SMTP_HOST": "127.0.0.1",
         "EMAIL_FROM": "noreply@app.example.com",
+        "OIDC_ISSUER_URL": "https://login.example.test/realms/service",
+        "OIDC_AUDIENCE": "service-api",
     }
     needs = {"METRICS_TOKEN": "metrics", "EMAIL_LINK_BASE_URL": "email"}.get(variable)
     if needs and needs not in options_on(installed_project.answers):
@@ -463,6 +473,8 @@ def test_production_refuses_every_value_the_kubernetes_manifests_ship(
         "EMAIL_FROM": "noreply@app.example.com",
         "EMAIL_LINK_BASE_URL": "https://app.example.com",
         "DATABASE_URL": "postgresql://app:a-real-password@db.internal:5432/app",
+        "OIDC_ISSUER_URL": "https://login.example.com/realms/service",
+        "OIDC_AUDIENCE": "service-api",
     }
     checked = set(real)
 

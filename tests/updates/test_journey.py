@@ -484,7 +484,7 @@ def release(template: TemplateRepo, version: str, ordinal: int, note: str) -> st
         ),
     )
     template.edit(
-        t + "app/models/user.py",
+        t + "app/models/user.py.jinja",
         lambda text: text.replace(
             "    # Your service's own columns on users below this line",
             f"    release_{compact}_note: Mapped[str | None] = mapped_column(String(50))\n"

@@ -18,6 +18,12 @@ from app.core.request_context import request_id_var
 logger = logging.getLogger(__name__)
 
 
+class DependencyDownError(Exception):
+    """A backing service is down for a reason the code that found out has already logged in one
+    line: readiness reports it without a traceback, which a probe every few seconds would
+    repeat for as long as the outage lasts."""
+
+
 def error_response(
     status_code: int, detail: Any, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from app.models.role import Role
+from app.models.user import AccountText
 from app.schemas.password import NewPassword
 from app.schemas.text import SafeStr
 from app.schemas.token import LoginPassword
@@ -30,8 +31,9 @@ class UserRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
-    email: str
-    username: str
+    # A user provisioned from an OpenID Connect provider may have neither (AccountText).
+    email: AccountText
+    username: AccountText
     role: Role
     is_active: bool
     created_at: datetime

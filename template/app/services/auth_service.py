@@ -27,7 +27,7 @@ from app.core.tokens import create_access_token, new_opaque_token, opaque_token_
 from app.db.base import utc_now
 from app.db.reads import RowReader
 from app.models.refresh_token import RefreshToken
-from app.models.user import User
+from app.models.user import AccountText, User
 from app.schemas.password import ensure_password_allowed
 from app.schemas.token import Token
 from app.schemas.user import UserCreate
@@ -39,7 +39,7 @@ _CREDENTIALS_BY_EMAIL = _CREDENTIALS.where(User.email == bindparam("login"))
 _PASSWORD_HASH_BY_ID = select(User.hashed_password).where(User.id == bindparam("user_id"))
 
 
-def _credentials_query(login: str) -> Select[uuid.UUID, str, bool, datetime | None]:
+def _credentials_query(login: str) -> Select[uuid.UUID, AccountText, bool, datetime | None]:
     """By e-mail address when the login contains '@', by username otherwise (both stored
     lower-cased)."""
     return _CREDENTIALS_BY_EMAIL if "@" in login else _CREDENTIALS_BY_USERNAME
@@ -125,7 +125,9 @@ class AuthService:
         connections. Only a hash upgrade writes, through the session, after the verification.
         """
         found = await self._reader.first(_credentials_query(login), login=login.strip().lower())
-        if found is None:
+        # A user without a hash (provisioned from an OpenID Connect provider) has no password
+        # here: refused like an unknown login, in the same time.
+        if found is None or found["hashed_password"] is None:
             await self._hasher.verify_decoy(password)
             return None
         valid, upgraded_hash = await self._hasher.verify(password, found["hashed_password"])
@@ -169,7 +171,7 @@ class AuthService:
         """Raise IncorrectPasswordError unless `password` is the user's: what a change to the
         account's credentials takes besides an access token, which may be stolen."""
         stored = await self._reader.first(_PASSWORD_HASH_BY_ID, user_id=user_id)
-        if stored is None:
+        if stored is None or stored["hashed_password"] is None:
             raise IncorrectPasswordError
         valid, _ = await self._hasher.verify(password, stored["hashed_password"])
         if not valid:

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
+from app.core.errors import DependencyDownError
 from app.schemas.health import CheckResult, Readiness
 
 HealthCheck = Callable[[], Awaitable[None]]
@@ -38,6 +39,9 @@ async def _run(name: str, check: HealthCheck, limit_seconds: float) -> CheckResu
             await check()
     except TimeoutError:
         error = f"timed out after {limit_seconds:g}s"
+    except DependencyDownError as exc:
+        error = type(exc).__name__
+        logger.warning("health check %s failed: %s", name, exc)
     except Exception as exc:
         # The class name is enough for the probe; the detail goes to the log only.
         error = type(exc).__name__

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select
 from app.core.tokens import AccessTokenVerifier, InvalidTokenError
 from app.db.reads import RowReader
 from app.models.role import Role
-from app.models.user import User
+from app.models.user import AccountText, User
 from app.services.auth_service import AuthenticationError
 
 # The columns a request may need about its caller; never the password hash.
@@ -36,8 +36,9 @@ class AuthenticatedUser:
     """
 
     id: uuid.UUID
-    email: str
-    username: str
+    # Both always set for the service's own accounts; a provider's user may lack them.
+    email: AccountText
+    username: AccountText
     role: Role
     is_active: bool
     created_at: datetime

@@ -128,7 +128,7 @@ class UserService:
         for name, value in changes.items():
             setattr(user, name, value)
         if "email" in changes:
-            user.email_lookalike_key = email_lookalike_key(user.email)
+            user.email_lookalike_key = email_lookalike_key(changes["email"])
         try:
             await self._session.flush()
         except IntegrityError as exc:

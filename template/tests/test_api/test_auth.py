@@ -366,7 +366,8 @@ async def _store_hash(engine: AsyncEngine, hashed_password: str) -> None:
 
 async def _stored_hash(engine: AsyncEngine) -> str:
     async with engine.connect() as connection:
-        stored: str = (await connection.execute(select(User.hashed_password))).scalar_one()
+        stored = (await connection.execute(select(User.hashed_password))).scalar_one()
+    assert stored is not None
     return stored
 
 

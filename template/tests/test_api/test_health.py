@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
+import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
 from app.api.deps import get_readiness_probe
 from app.bootstrap.settings import TestingSettings
-from app.services.health_service import HealthCheck, ReadinessProbe
+from app.core.errors import DependencyDownError
+from app.services.health_service import HealthCheck, ReadinessProbe, check_readiness
 from tests.support import UNREACHABLE_DATABASE_URL, client_for, started_app
 
 
@@ -41,6 +44,27 @@ async def test_readiness_is_degraded_and_liveness_ok_when_the_database_is_down()
     assert body["checks"]["database"]["status"] == "down"
     assert body["checks"]["database"]["error"] == "OperationalError"
     assert liveness.status_code == 200
+
+
+async def test_a_dependency_known_to_be_down_is_logged_in_one_line_without_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def provider_down() -> None:
+        raise DependencyDownError("no signing key of the provider is available")
+
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    with caplog.at_level(logging.WARNING, logger="app.services.health_service"):
+        readiness = await check_readiness({"provider": provider_down, "other": broken}, 1.0)
+
+    assert readiness.status == "degraded"
+    assert readiness.checks["provider"].error == "DependencyDownError"
+    by_message = {record.getMessage(): record for record in caplog.records}
+    known = by_message["health check provider failed: no signing key of the provider is available"]
+    assert known.exc_info is None
+    # Anything else still logs its traceback: that is a bug to find.
+    assert by_message["health check other failed"].exc_info is not None
 
 
 async def test_readiness_reports_a_check_that_exceeds_its_timeout(

@@ -24,7 +24,7 @@ from app.core.config import Environment
 from app.core.config_loading import ConfigurationError, load_settings
 from app.db.session import create_engine
 from app.models.role import Role
-from app.models.user import User
+from app.models.user import AccountText, User
 from tests.support import PROJECT_ROOT, DatabaseFactory, sign_up
 
 ADMIN_EMAIL = "Root@Example.com"
@@ -41,7 +41,7 @@ def configured(settings: AppSettings, **overrides: object) -> AppSettings:
     return TestingSettings(**values)  # type: ignore[arg-type]
 
 
-async def users(engine: AsyncEngine) -> list[tuple[str, str, Role]]:
+async def users(engine: AsyncEngine) -> list[tuple[AccountText, AccountText, Role]]:
     async with engine.connect() as connection:
         rows = await connection.execute(select(User.email, User.username, User.role))
     return sorted((email, username, role) for email, username, role in rows)

@@ -16,11 +16,13 @@ import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import (
     DateTime,
     String,
@@ -28,11 +30,13 @@ from sqlalchemy import (
     column,
     insert,
     inspect,
+    pool,
     select,
     table,
     text,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.bootstrap.settings import TestingSettings
 from app.core.logging import LogFormat
@@ -238,3 +242,88 @@ async def test_the_lookalike_key_migration_keys_existing_users_the_oldest_first(
         ("bob", email_lookalike_key("bob@example.com")),
         ("impostor", None),
     ]
+
+
+_users_0008 = table(
+    "users",
+    column("id", Uuid()),
+    column("email", String()),
+    column("username", String()),
+    column("hashed_password", String()),
+    column("identity_issuer", String()),
+    column("identity_subject", String()),
+)
+_items = table("items", column("id", Uuid()), column("owner_id", Uuid()), column("title", String()))
+_NOW_OPTIONAL = {"email", "username", "hashed_password"}
+
+
+def _nullable_user_columns(connection: Connection) -> dict[str, bool]:
+    return {c["name"]: c["nullable"] for c in inspect(connection).get_columns("users")}
+
+
+def _federated_identity_revision_both_ways(connection: Connection) -> dict[str, Any]:
+    config = alembic_config(connection)
+    command.upgrade(config, "0007")
+    own = uuid.uuid4()
+    connection.execute(
+        insert(_users_0008).values(
+            id=own, email="own@example.com", username="own", hashed_password="x"
+        )
+    )
+    connection.execute(insert(_items).values(id=uuid.uuid4(), owner_id=own, title="kept"))
+    command.upgrade(config, "0008")
+    upgraded = _nullable_user_columns(connection)
+    uniques = inspect(connection).get_unique_constraints("users")
+    # A provider's user: no address, name or password; and a second own account, whose
+    # (NULL, NULL) pair does not collide with the first's.
+    provider = uuid.uuid4()
+    connection.execute(
+        insert(_users_0008).values(
+            id=provider, identity_issuer="https://login.example.test/", identity_subject="s-1"
+        )
+    )
+    connection.execute(
+        insert(_users_0008).values(
+            id=uuid.uuid4(), email="two@example.com", username="two", hashed_password="x"
+        )
+    )
+    with pytest.raises(CommandError) as refused:
+        command.downgrade(config, "0007")
+    still_upgraded = _nullable_user_columns(connection)
+    connection.execute(_users_0008.delete().where(_users_0008.c.id == provider))
+    command.downgrade(config, "0007")
+    return {
+        "upgraded": upgraded,
+        "uniques": {u["name"]: u["column_names"] for u in uniques},
+        "refused": str(refused.value),
+        "still upgraded": still_upgraded,
+        "downgraded": _nullable_user_columns(connection),
+        "titles": connection.scalars(select(_items.c.title)).all(),
+    }
+
+
+async def test_the_federated_identity_revision_keeps_every_user_it_can_both_ways(
+    database_factory: DatabaseFactory,
+) -> None:
+    # Connected as alembic/env.py connects: SQLite's foreign keys off, as the revision's table
+    # rebuild on SQLite needs (the app's engine turns them on).
+    engine = create_async_engine(await database_factory(), poolclass=pool.NullPool)
+    try:
+        async with engine.begin() as connection:
+            seen = await connection.run_sync(_federated_identity_revision_both_ways)
+    finally:
+        await engine.dispose()
+
+    upgraded, downgraded = seen["upgraded"], seen["downgraded"]
+    assert {name for name in _NOW_OPTIONAL if upgraded[name]} == _NOW_OPTIONAL
+    assert {"identity_issuer", "identity_subject"} <= upgraded.keys()
+    assert seen["uniques"]["uq_users_identity_issuer_identity_subject"] == [
+        "identity_issuer",
+        "identity_subject",
+    ]
+    # Refused while a user lacks what 0007 requires, and nothing changed.
+    assert "1 user(s) have no e-mail address, username or password hash" in seen["refused"]
+    assert seen["still upgraded"] == upgraded
+    assert not {name for name in _NOW_OPTIONAL if downgraded[name]}
+    assert not {"identity_issuer", "identity_subject"} & downgraded.keys()
+    assert seen["titles"] == ["kept"]

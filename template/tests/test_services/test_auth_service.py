@@ -3,14 +3,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.bootstrap.settings import AppSettings
 from app.core.password_hashing import PasswordHasher
 from app.db.reads import RowReader
 from app.db.session import create_session_factory, session_scope
+from app.models.user import User
 from app.schemas.user import UserCreate
-from app.services.auth_service import AuthService, auth_service_for
+from app.services.auth_service import AuthService, IncorrectPasswordError, auth_service_for
 from app.services.user_service import UserAlreadyExistsError
 from tests.support import PASSWORD
 
@@ -60,6 +62,7 @@ NEW_USER = UserCreate(email="svc@example.com", username="svc-user", password=PAS
 async def test_register_stores_an_argon2_hash_not_the_password(auth: AuthService) -> None:
     user = await auth.register(NEW_USER)
 
+    assert user.hashed_password is not None
     assert user.hashed_password.startswith("$argon2id$")
     assert PASSWORD not in user.hashed_password
 
@@ -116,4 +119,31 @@ async def test_login_upgrades_a_hash_made_with_weaker_parameters(
 
     assert authenticated == user.id
     await session.refresh(user)
+    assert user.hashed_password is not None
     assert "t=2" in user.hashed_password
+
+
+@pytest.mark.parametrize("password", [PASSWORD, ""])
+async def test_a_user_without_a_password_hash_never_logs_in_with_a_password(
+    auth: AuthService,
+    session: AsyncSession,
+    migrated_engine: AsyncEngine,
+    hasher: CountingHasher,
+    password: str,
+) -> None:
+    # As a user provisioned from an OpenID Connect provider is stored (auth=oidc).
+    user = await auth.register(NEW_USER)
+    await session.commit()
+    async with migrated_engine.begin() as connection:
+        await connection.execute(
+            update(User).where(User.id == user.id).values(hashed_password=None)
+        )
+    hasher.verifications = 0
+
+    found = await auth.authenticate("svc-user", password)
+
+    assert found is None
+    # The decoy: the same time as a wrong password, so the refusal tells nothing more.
+    assert hasher.verifications == 1
+    with pytest.raises(IncorrectPasswordError):
+        await auth.verify_password(user.id, password)

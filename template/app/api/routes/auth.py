@@ -49,7 +49,7 @@ async def register(
     except UserAlreadyExistsError as exc:
         raise HTTPException(status_code=status.HTTP_409_CONFLICT, detail=str(exc)) from exc
     # Runs after the response is sent, hence after the user row is committed.
-    background_tasks.add_task(log_welcome, user.email, user.username)
+    background_tasks.add_task(log_welcome, payload.email, payload.username)
     return UserRead.model_validate(user)
 
 
