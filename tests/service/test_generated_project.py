@@ -23,7 +23,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.generated_suite import SLOW_PROOFS_IN, assert_suite_passes_on_both_databases
 from tests.helpers import (
-    PRODUCTION_ALLOWED_HOSTS,
     PRODUCTION_METRICS_TOKEN,
     PRODUCTION_SECRET_KEY,
     UV,
@@ -392,21 +391,10 @@ def test_a_first_production_start_names_every_variable_the_after_copy_message_li
 def test_production_refuses_to_start_with_a_one_line_error(
     installed_project: RenderedProject, env: dict[str, str], variable: str
 ) -> None:
-    complete = {
-        "ENVIRONMENT": "production",
-        "SECRET_KEY": PRODUCTION_SECRET_KEY,
-        "DATABASE_URL": "postgresql://app@127.0.0.1:1/app",
-        "ALLOWED_ORIGINS": "https://app.example.com",
-        "ALLOWED_HOSTS": PRODUCTION_ALLOWED_HOSTS,
-        "REDIS_URL": "redis://127.0.0.1:1/0",
-        "METRICS_TOKEN": METRICS_TOKEN,
-        "EMAIL_LINK_BASE_URL": "https://app.example.com",
-        # Production names its relay; nothing listens there, so mails are logged as not sent.
-        "SMTP_HOST": "127.0.0.1",
-        "EMAIL_FROM": "noreply@app.example.com",
-        "OIDC_ISSUER_URL": "https://login.example.test/realms/service",
-        "OIDC_AUDIENCE": "service-api",
-    }
+    # Nothing answers at these addresses: the start must stop at the settings.
+    complete = production_environment(
+        "postgresql://app@127.0.0.1:1/app", "redis://127.0.0.1:1/0", "refusals"
+    )
     needs = {"METRICS_TOKEN": "metrics", "EMAIL_LINK_BASE_URL": "email"}.get(variable)
     if needs and needs not in options_on(installed_project.answers):
         pytest.skip(f"{needs} is off: no {variable} to require")
