@@ -24,6 +24,11 @@ QUESTIONS: dict[str, Any] = {
     if not name.startswith("_")
 }
 
+# Questions not asked yet (`when: false`, e.g. auth): data answers them, answers files do not.
+NOT_ASKED: frozenset[str] = frozenset(
+    name for name, spec in QUESTIONS.items() if spec.get("when") is False
+)
+
 
 def _off_answer(question: str) -> Any:
     """False for a bool; otherwise the first choice no feature's example uses, or the default

@@ -27,7 +27,7 @@ from tests.helpers import (
     project_environment,
     tree,
 )
-from tests.scenarios import ALL_ON, MINIMAL, QUESTIONS, feature_examples
+from tests.scenarios import ALL_ON, MINIMAL, NOT_ASKED, feature_examples
 from tests.template_repo import (
     CONFLICT_MARKERS,
     TemplateRepo,
@@ -240,11 +240,10 @@ def toggles(examples: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 # A question not asked yet (`when: false`, auth) is not recorded in the answers file, so an
 # update renders its default again: it cannot be toggled until it is asked.
-_NOT_ASKED = {name for name, spec in QUESTIONS.items() if spec.get("when") is False}
 
 # From the feature table (options that need Redis bring it along).
 TOGGLES: dict[str, dict[str, Any]] = toggles(
-    {name: example for name, example in feature_examples().items() if not _NOT_ASKED & set(example)}
+    {name: example for name, example in feature_examples().items() if not NOT_ASKED & set(example)}
 )
 
 
@@ -252,7 +251,7 @@ def test_the_toggles_turn_every_features_example_on() -> None:
     examples = {
         name: example
         for name, example in feature_examples().items()
-        if not _NOT_ASKED & set(example)
+        if not NOT_ASKED & set(example)
     }
     for name, example in examples.items():
         assert any(example.items() <= change.items() for change in TOGGLES.values()), name
