@@ -1,8 +1,12 @@
 """Benchmark generated services against a bare FastAPI app and a raw-driver floor.
 
-    uv run python bench/run.py             # full run (about 4 minutes), prints a table, writes JSON
+    uv run python bench/run.py             # full run (8 minutes on 2 busy cores), writes JSON
     uv run python bench/run.py --quick     # the smoke version .ci/run uses (short load runs)
     uv run python bench/run.py --before main     # the same, plus the renders of another commit
+
+Beside the default and all-on services, the all-on service with `auth=oidc` ("all-on-oidc" in
+tests/scenarios.py) is measured on /users/me with access tokens of tests/provider.py's loopback
+OpenID provider, signed RS256 and ES256 (RS256 only with --quick), against the same floor.
 
 Everything runs on this machine: a private PostgreSQL cluster (with pg_stat_statements, to count
 database round trips) and a private Redis on loopback ports, each app started as production
@@ -33,6 +37,7 @@ from typing import IO, Any
 
 import httpx
 import psycopg
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -46,7 +51,16 @@ from tests.helpers import (  # noqa: E402
     render,
 )
 from tests.private_services import PrivatePostgres, PrivateRedis  # noqa: E402
+from tests.provider import LoopbackProvider, loopback_provider  # noqa: E402
 from tests.scenarios import ALL_ON  # noqa: E402
+
+# The all-on service taking its users from an OpenID Connect provider (tests/scenarios.py's
+# "all-on-oidc": no accounts, so no mail either). Its /users/me is compared with the all-on
+# service's, the built-in HS256 path: the same stack but for who signs the tokens.
+ALL_ON_OIDC = {**ALL_ON, "auth": "oidc", "email": False}
+OIDC_ALGORITHMS = ("RS256", "ES256")
+# The provider's tokens are minted once per algorithm and used to the end of the run.
+OIDC_TOKEN_SECONDS = 4 * 3600
 
 # Made per run: a key written in the template's files is published, and the service refuses it.
 SECRET_KEY = secrets.token_urlsafe(48)
@@ -411,6 +425,61 @@ def bench_me_verifying_every_token(
         )
 
 
+def bench_oidc_service(
+    project: RenderedProject,
+    env: dict[str, str],
+    database: Database,
+    references: References,
+    load: tuple[int, int],
+    provider: LoopbackProvider,
+    algorithms: tuple[str, ...],
+) -> dict[str, Any]:
+    """/users/me of an `auth=oidc` service with one long-lived provider token per algorithm,
+    paired against the floor (HS256, every token verified). The service verifies every token's
+    signature (it remembers none) and reads its user by (issuer, subject): one statement per
+    request once the first request has provisioned the user."""
+    python = project.path / ".venv" / "bin" / "python"
+    figures: dict[str, Any] = {"algorithms": {}}
+    with serving(python, "app.main:app", project.path, env) as (base_url, pid):
+        me_url = f"{base_url}/api/v1/users/me"
+        for algorithm in algorithms:
+            token = provider.token(
+                "bench", algorithm=algorithm, lifetime_seconds=OIDC_TOKEN_SECONDS
+            )
+            # The first request fetches the provider's keys and provisions the user: not load.
+            first = httpx.get(me_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+            if first.status_code != 200:
+                raise RuntimeError(
+                    f"{project.path}: /users/me with an {algorithm} token of the provider "
+                    f"answered {first.status_code}: {first.text[:500]}"
+                )
+            # Warm-up; the floor has served since the run began and needs none.
+            wrk(me_url, 2, headers=bearer(token))
+            figures["algorithms"][algorithm] = paired(
+                (references.floor, references.floor_auth, references.floor_pid),
+                (me_url, bearer(token), pid),
+                *load,
+            )
+            if "round_trips_me" not in figures:
+                figures["round_trips_me"] = round_trips_per_request(
+                    database, me_url, {"Authorization": f"Bearer {token}"}, 200
+                )
+        figures["rss_mib"] = rss_mib(pid)
+    return figures
+
+
+def offers_oidc(template: Path) -> bool:
+    """Whether this checkout of the template asks the `auth` question with an `oidc` answer:
+    before it did (issue 30), `auth` was a hidden question and an oidc render served no users."""
+    questions = yaml.safe_load((template / "copier.yml").read_text())
+    auth = questions.get("auth")
+    return (
+        isinstance(auth, dict)
+        and "oidc" in (auth.get("choices") or [])
+        and auth.get("when", True) is not False
+    )
+
+
 def commit_of(ref: str) -> str:
     """The commit `ref` names in this checkout; stops the run at once, saying so, when none."""
     found = subprocess.run(
@@ -427,7 +496,8 @@ def commit_of(ref: str) -> str:
 
 def renders_of(ref: str, workdir: Path) -> dict[str, RenderedProject]:
     """The default and all-on services rendered from commit `ref` of this template (a worktree,
-    removed again), synced; named "default@ref" and "all-on@ref"."""
+    removed again), synced; named "default@ref" and "all-on@ref"; and "all-on-oidc@ref" when
+    that commit offers `auth=oidc` (offers_oidc)."""
     worktree = workdir / "template-before"
     subprocess.run(
         ["git", "worktree", "add", "--detach", str(worktree), commit_of(ref)],
@@ -437,7 +507,10 @@ def renders_of(ref: str, workdir: Path) -> dict[str, RenderedProject]:
     )
     try:
         projects = {}
-        for name, answers in (("default", {}), ("all-on", ALL_ON)):
+        renders: list[tuple[str, dict[str, Any]]] = [("default", {}), ("all-on", ALL_ON)]
+        if offers_oidc(worktree):
+            renders.append(("all-on-oidc", ALL_ON_OIDC))
+        for name, answers in renders:
             project = render(workdir / f"{name}-before", answers, template=worktree)
             project.sync()
             projects[f"{name}@{ref}"] = project
@@ -506,53 +579,87 @@ def main() -> None:
         default.env["UV_PYTHON"] = shutil.which("python3.11") or "python3.11"
         all_on = render(workdir / "all-on", ALL_ON)
         all_on.sync()
-        projects = {"default": default, "all-on": all_on}
+        all_on_oidc = render(workdir / "all-on-oidc", ALL_ON_OIDC)
+        all_on_oidc.sync()
+        projects = {"default": default, "all-on": all_on, "all-on-oidc": all_on_oidc}
         if args.before:
             projects = {**renders_of(args.before, workdir), **projects}
+        # The services taking tokens from the provider: measured on /users/me only (they have no
+        # login, and bench_service's figures are the built-in services').
+        oidc_names = [name for name in projects if name.partition("@")[0] == "all-on-oidc"]
+        builtin_names = [name for name in projects if name not in oidc_names]
         databases = {
             name: Database(postgres, re.sub(r"[^a-z0-9]", "_", name.lower())) for name in projects
         }
-        environments = {name: service_environment(databases[name], redis) for name in projects}
-        for name, project in projects.items():
-            migrate(project, environments[name])
-        python = default.path / ".venv" / "bin" / "python"
-        # The floor reads the same user row, in the default service's database.
-        floor_env = {"BENCH_DATABASE_URL": databases["default"].url, "BENCH_SECRET_KEY": SECRET_KEY}
-        with (
-            serving(python, "bench.apps.bare:app", ROOT, {}) as (bare_url, bare_pid),
-            serving(python, "bench.apps.floor:app", ROOT, floor_env) as (floor_url, floor_pid),
-        ):
-            references = References(
-                bare=f"{bare_url}/health",
-                floor=f"{floor_url}/api/v1/users/me",
-                bare_pid=bare_pid,
-                floor_pid=floor_pid,
-            )
-            services: dict[str, dict[str, Any]] = {}
-            # The default service first: the floor reads its user, with its token from then on.
-            for name in sorted(projects, key=lambda name: name != "default"):
-                services[name] = bench_service(
-                    projects[name],
-                    environments[name],
-                    databases[name],
-                    references,
-                    load,
-                    login_seconds,
-                )
-                if name == "default":
-                    references.floor_token = services[name]["token"]
+        with loopback_provider(workdir) as provider:
+            environments = {
+                name: {
+                    **service_environment(databases[name], redis),
+                    **(provider.environment if name in oidc_names else {}),
+                }
+                for name in projects
+            }
             for name, project in projects.items():
-                services[name]["verifying"] = bench_me_verifying_every_token(
-                    project, environments[name], references, load, services[name]["token"]
+                migrate(project, environments[name])
+            python = default.path / ".venv" / "bin" / "python"
+            # The floor reads the same user row, in the default service's database.
+            floor_env = {
+                "BENCH_DATABASE_URL": databases["default"].url,
+                "BENCH_SECRET_KEY": SECRET_KEY,
+            }
+            with (
+                serving(python, "bench.apps.bare:app", ROOT, {}) as (bare_url, bare_pid),
+                serving(python, "bench.apps.floor:app", ROOT, floor_env) as (floor_url, floor_pid),
+            ):
+                references = References(
+                    bare=f"{bare_url}/health",
+                    floor=f"{floor_url}/api/v1/users/me",
+                    bare_pid=bare_pid,
+                    floor_pid=floor_pid,
                 )
-                services[name]["layers"] = layer_costs(project, environments[name])
-            floor_rss = rss_mib(floor_pid)
-            floor_trips = round_trips_per_request(
-                databases["default"],
-                references.floor,
-                {"Authorization": f"Bearer {references.floor_token}"},
-                200,
-            )
+                services: dict[str, dict[str, Any]] = {}
+                # The default service first: the floor reads its user, with its token from then.
+                for name in sorted(builtin_names, key=lambda name: name != "default"):
+                    services[name] = bench_service(
+                        projects[name],
+                        environments[name],
+                        databases[name],
+                        references,
+                        load,
+                        login_seconds,
+                    )
+                    if name == "default":
+                        references.floor_token = services[name]["token"]
+                for name in builtin_names:
+                    services[name]["verifying"] = bench_me_verifying_every_token(
+                        projects[name],
+                        environments[name],
+                        references,
+                        load,
+                        services[name]["token"],
+                    )
+                    services[name]["layers"] = layer_costs(projects[name], environments[name])
+                # The CI smoke measures one algorithm: the other adds as long again.
+                algorithms = OIDC_ALGORITHMS[:1] if args.quick else OIDC_ALGORITHMS
+                oidc_services = {
+                    name: bench_oidc_service(
+                        projects[name],
+                        environments[name],
+                        databases[name],
+                        references,
+                        load,
+                        provider,
+                        algorithms,
+                    )
+                    for name in oidc_names
+                }
+                floor_rss = rss_mib(floor_pid)
+                floor_trips = round_trips_per_request(
+                    databases["default"],
+                    references.floor,
+                    {"Authorization": f"Bearer {references.floor_token}"},
+                    200,
+                )
     finally:
         redis.stop()
         postgres.remove()
@@ -593,9 +700,55 @@ def main() -> None:
         }
         for name, figures in services.items()
     }
+    results["oidc"] = oidc_results(oidc_services, results["services"], args.before)
     results["argon2"] = {"memory_kib": 65536, "time_cost": 3, "parallelism": 4}
     args.json.write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
+
+
+def oidc_results(
+    oidc_services: dict[str, dict[str, Any]], services: dict[str, Any], before: str | None
+) -> dict[str, Any]:
+    """The `auth=oidc` services' figures, each algorithm's also against the built-in HS256 path
+    of the same run (its all-on counterpart): the ratio of the two ratios to the floor, so both
+    are read against the same reference."""
+    figures: dict[str, Any] = {}
+    for name, measured in oidc_services.items():
+        hs256_name = name.replace("all-on-oidc", "all-on", 1)
+        hs256 = services[hs256_name]
+        algorithms = {}
+        for algorithm, me in measured["algorithms"].items():
+            algorithms[algorithm] = {
+                "me": me.service.__dict__,
+                "floor_me_paired": me.reference.__dict__,
+                "me_vs_floor": me.ratio,
+                "me_vs_floor_rounds": me.ratios,
+                "me_vs_floor_cpu": me.cpu_ratio,
+                "me_vs_floor_cpu_rounds": me.cpu_ratios,
+                # Against the HS256 service's /users/me: with its token cache (as it runs by
+                # default), and with every token verified (as this one always does).
+                "me_vs_hs256": round(me.ratio / hs256["me_vs_floor"], 2),
+                "me_vs_hs256_cpu": round(me.cpu_ratio / hs256["me_vs_floor_cpu"], 2),
+                "me_vs_hs256_every_token_verified": round(
+                    me.ratio / hs256["me_verifying_every_token_vs_floor"], 2
+                ),
+                "me_vs_hs256_every_token_verified_cpu": round(
+                    me.cpu_ratio / hs256["me_verifying_every_token_vs_floor_cpu"], 2
+                ),
+            }
+        figures[name] = {
+            "answers": "all-on, auth=oidc, email=false",
+            "hs256_service": hs256_name,
+            "token_lifetime_seconds": OIDC_TOKEN_SECONDS,
+            "db_round_trips_per_me": measured["round_trips_me"],
+            "rss_mib_after_warmup": measured["rss_mib"],
+            "algorithms": algorithms,
+        }
+    if before and f"all-on-oidc@{before}" not in oidc_services:
+        figures[f"all-on-oidc@{before}"] = {
+            "skipped": f"{before} has no auth=oidc answer (the auth question is not asked there)"
+        }
+    return figures
 
 
 def _load_line(app: str, label: str, load: dict[str, Any]) -> str:
@@ -659,6 +812,28 @@ def print_table(results: dict[str, Any]) -> None:
         print(
             f"{name:<8}rss {service['rss_mib_after_warmup']} MiB after warm-up, "
             f"{service['rss_mib_after_login_load']} MiB after the login load"
+        )
+    for name, service in results.get("oidc", {}).items():
+        if "skipped" in service:
+            print(f"{name}: not measured: {service['skipped']}")
+            continue
+        hs256 = service["hs256_service"]
+        for algorithm, figures in service["algorithms"].items():
+            verified = figures["me_vs_hs256_every_token_verified"]
+            verified_cpu = figures["me_vs_hs256_every_token_verified_cpu"]
+            print(_load_line("floor", "GET /api/v1/users/me", figures["floor_me_paired"]))
+            print(_load_line(name, f"/users/me, {algorithm} token", figures["me"]))
+            print(
+                f"{name}: /users/me with an {algorithm} token of the provider (every token "
+                f"verified) vs floor {figures['me_vs_floor']:.2f}x "
+                f"(rounds {_rounds(figures['me_vs_floor_rounds'])}; "
+                f"cpu {figures['me_vs_floor_cpu']:.2f}x); vs {hs256}'s HS256 /users/me "
+                f"{figures['me_vs_hs256']:.2f}x (cpu {figures['me_vs_hs256_cpu']:.2f}x), "
+                f"vs it with every token verified {verified:.2f}x (cpu {verified_cpu:.2f}x)"
+            )
+        print(
+            f"{name}: rss {service['rss_mib_after_warmup']} MiB after warm-up, "
+            f"{service['db_round_trips_per_me']} statements per /users/me"
         )
     argon2 = results["argon2"]
     print(

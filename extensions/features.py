@@ -360,15 +360,24 @@ FEATURES: tuple[Feature, ...] = (
         kubernetes_egress=(replace(SMTP_EGRESS, pods=("worker",)),),
     ),
     Feature(
+        name="accounts",
+        summary="The service's own accounts: registration, password logins, rotated refresh "
+        "tokens, password changes, the first admin; Argon2id hashes, its own signed access tokens",
+        when=lambda a: a["auth"] == "builtin",
+        example={"auth": "builtin"},
+        shared_files=("app/bootstrap/migrate.py",),
+        integration="app.integrations.accounts.integration",
+        test_plugins=("tests.plugins.accounts",),
+    ),
+    Feature(
         name="oidc",
         summary="Bearer access tokens from your OpenID Connect provider (Keycloak, Auth0, Entra "
         "ID...): issuer metadata and signing keys cached per process, refreshed at a bounded rate",
-        # .get: an answers file does not record `auth` while copier.yml does not ask it.
-        when=lambda a: a.get("auth", "builtin") == "oidc",
+        when=lambda a: a["auth"] == "oidc",
         # Mail flows need the service's own passwords (copier.yml refuses email with oidc).
         example={"auth": "oidc", "email": False},
         # Its users may have no address, username or password: the model's types say so.
-        shared_files=("app/models/user.py",),
+        shared_files=("app/api/deps.py", "app/models/user.py"),
         # PyJWT with `cryptography`: RSA and EC signatures; httpx fetches the issuer's metadata
         # and keys.
         dependencies=("pyjwt[crypto]>=2.10,<3", "httpx>=0.28"),
@@ -379,8 +388,53 @@ FEATURES: tuple[Feature, ...] = (
         test_environment={
             "OIDC_ISSUER_URL": '"https://login.example.test/realms/service"',
             "OIDC_AUDIENCE": '"service-api"',
+            # The role the stand-in's admins carry (tests/plugins/oidc_provider.py).
+            "OIDC_ADMIN_ROLES": '"service-admin"',
         },
         test_plugins=("tests.plugins.oidc_provider",),
+        # Compose runs the API in production: the provider is the deployer's (https, refused
+        # otherwise), and so is the audience it writes into the tokens.
+        compose_environment={
+            "OIDC_ISSUER_URL": (
+                "${OIDC_ISSUER_URL:?set OIDC_ISSUER_URL to your provider's https issuer URL}"
+            ),
+            "OIDC_AUDIENCE": (
+                "${OIDC_AUDIENCE:?set OIDC_AUDIENCE to the audience your provider gives this API}"
+            ),
+            "OIDC_CLIENT_ID": "${OIDC_CLIENT_ID:-}",
+            "OIDC_ROLES_CLAIM": "${OIDC_ROLES_CLAIM:-roles}",
+            "OIDC_ADMIN_ROLES": "${OIDC_ADMIN_ROLES:-}",
+        },
+        # A local Keycloak for development, started only with `--profile keycloak` (or by
+        # naming the service): realm `service` from keycloak/realm.json, so the settings'
+        # development defaults (http://localhost:8080/realms/service, audience = the slug) match
+        # it. Dev-only: its database lives in the container, the admin password comes from
+        # the environment with a dev default, and it is published on this machine's loopback
+        # only. No health check: nothing waits for it (the API fetches keys on first use;
+        # readiness `oidc` fails until then), and no service outside the profile may depend
+        # on it.
+        compose_services={
+            "keycloak": {
+                "image": "quay.io/keycloak/keycloak:26.4",
+                "profiles": ["keycloak"],
+                "command": ["start-dev", "--import-realm"],
+                "environment": {
+                    "KC_BOOTSTRAP_ADMIN_USERNAME": "${KEYCLOAK_ADMIN_USERNAME:-admin}",
+                    "KC_BOOTSTRAP_ADMIN_PASSWORD": "${KEYCLOAK_ADMIN_PASSWORD:-admin}",
+                    # The issuer is the URL each request used (hostname v2, no KC_HOSTNAME):
+                    # the API checks the metadata it fetches from OIDC_ISSUER_URL against that
+                    # same URL, so whatever one URL the browser and the API share is the issuer.
+                    # http://localhost:8080 when the API runs on this machine; from a container,
+                    # http://keycloak.localhost:8080 (the alias below, which browsers resolve
+                    # to this machine's loopback). docs/oidc.md explains the choice.
+                    "KC_HOSTNAME_STRICT": "false",
+                },
+                "ports": ["127.0.0.1:8080:8080"],
+                "networks": {"default": {"aliases": ["keycloak.localhost"]}},
+                "volumes": ["./keycloak/realm.json:/opt/keycloak/data/import/realm.json:ro"],
+                "deploy": {"resources": {"limits": {"cpus": "1", "memory": "1G"}}},
+            }
+        },
         kubernetes_egress=(
             Egress(
                 name="oidc",

@@ -124,7 +124,7 @@ def render(
         )
     output = printed.getvalue()
     recorded = yaml.safe_load((project_dir / ".copier-answers.yml").read_text())
-    # A question not asked yet (`when: false`) is answered by the data but not recorded.
+    # The given answers with the defaults Copier filled in, as the answers file records them.
     answers = {
         **answers,
         **{key: value for key, value in recorded.items() if not key.startswith("_")},

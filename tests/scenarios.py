@@ -24,11 +24,6 @@ QUESTIONS: dict[str, Any] = {
     if not name.startswith("_")
 }
 
-# Questions not asked yet (`when: false`, e.g. auth): data answers them, answers files do not.
-NOT_ASKED: frozenset[str] = frozenset(
-    name for name, spec in QUESTIONS.items() if spec.get("when") is False
-)
-
 
 def _off_answer(question: str) -> Any:
     """False for a bool; otherwise the first choice no feature's example uses, or the default
@@ -56,9 +51,12 @@ def on_top_of_minimal(**answers: Any) -> dict[str, Any]:
 
 def feature_examples() -> dict[str, dict[str, Any]]:
     """Each feature's example answers by feature name, skipping an example another feature
-    already has (template_updates shows with ci_github's)."""
+    already has (template_updates shows with ci_github's) and one all-off already answers
+    (accounts: auth=builtin, the default every all-off render shows)."""
     examples: dict[str, dict[str, Any]] = {}
     for feature in FEATURES:
+        if on_top_of_minimal(**feature.example) == MINIMAL:
+            continue
         if dict(feature.example) not in examples.values():
             examples[feature.name] = dict(feature.example)
     return examples
@@ -126,7 +124,21 @@ CORE_FILES: frozenset[str] = frozenset(
 CONDITIONAL_FILES: dict[str, tuple[str, ...]] = conditional_files()
 
 
+def _features_named(rendered: str) -> set[str]:
+    """The features every condition of a conditional path names, e.g. rate_limit and accounts
+    for a test of the login's limits (one of alternatives' paths: each names the same)."""
+    return {
+        name
+        for template_path in CONDITIONAL_FILES[rendered]
+        for condition in re.findall(r"\{%-?\s*if\b(.*?)-?%\}", template_path)
+        for name in re.findall(r"'(\w+)'\s+in\s+features\b", condition)
+    }
+
+
 def expected_files(answers: dict[str, Any]) -> set[str]:
-    """What a render of these answers contains: the core's files and its features' files."""
+    """What a render of these answers contains: the core's files and its features' files (a
+    file two features name, with both on)."""
     on = options_on(answers)
-    return set(CORE_FILES) | {path for f in FEATURES if f.name in on for path in f.files}
+    return set(CORE_FILES) | {
+        path for f in FEATURES if f.name in on for path in f.files if _features_named(path) <= on
+    }

@@ -187,16 +187,19 @@ def all_on_answers(context: ModuleType) -> dict[str, Any]:
         {name: spec[name].get("default") for name in spec if name in asked}
     )
     enabled = {feature.name for feature in table.enabled_features(answers)}
-    # A question not asked yet (`when: false`: auth) has no settings on this page until it is.
-    not_asked = {
-        name
-        for name, question in spec.items()
-        if isinstance(question, dict) and question.get("when") is False
-    }
+
+    def excluded_by_an_alternative(feature: Any) -> bool:
+        """On, it would turn off a feature all-on has (oidc: accounts); docs/oidc.md lists
+        its settings."""
+        candidate = {
+            feature.name for feature in table.enabled_features({**answers, **feature.example})
+        }
+        return not enabled <= candidate
+
     missing = [
         f.name
         for f in table.FEATURES
-        if f.settings and f.name not in enabled and not not_asked & set(f.example)
+        if f.settings and f.name not in enabled and not excluded_by_an_alternative(f)
     ]
     if missing:
         raise RuntimeError(f"docs/hooks/reference.py: all_on_answers misses {missing}")

@@ -36,7 +36,6 @@ collect_ignore = (
 import io
 import logging
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import pytest
 from alembic import command
@@ -50,18 +49,14 @@ from app.bootstrap.settings import AppSettings, TestingSettings
 from app.core.logging import build_handler
 from app.db.base import Base
 from app.db.session import create_engine
-from app.models.role import Role
 from tests.support import (
     DATABASE_PREFIX_VARIABLE,
-    PASSWORD,
     DatabaseFactory,
     alembic_config,
     client_for,
     database_prefix,
     new_database_name,
-    sign_up,
     started_app,
-    user_payload,
 )
 
 SLOW_OPTION = "--slow"
@@ -228,27 +223,3 @@ def failing_app(app: FastAPI) -> FastAPI:
 async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
     async with client_for(app) as http_client:
         yield http_client
-
-
-@pytest.fixture
-async def registered_user(client: AsyncClient) -> dict[str, Any]:
-    response = await client.post("/api/v1/auth/register", json=user_payload())
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-@pytest.fixture
-async def auth_headers(client: AsyncClient, registered_user: dict[str, Any]) -> dict[str, str]:
-    response = await client.post(
-        "/api/v1/auth/login", json={"username": "testuser", "password": PASSWORD}
-    )
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
-@pytest.fixture
-async def admin_headers(client: AsyncClient, migrated_engine: AsyncEngine) -> dict[str, str]:
-    """An admin's bearer header (the user `admin`, made one in the database)."""
-    _admin_id, headers = await sign_up(client, migrated_engine, "admin", Role.ADMIN)
-    return headers

@@ -32,6 +32,9 @@ PUBLIC, USER, ADMIN = "public", "signed-in user", "admin"
 
 # Returns the URL of a new, empty database that is dropped when the test run ends.
 DatabaseFactory = Callable[[], Awaitable[str]]
+# The `new_user` fixture: a new signed-in user of the given name (and role, by default a plain
+# user), as the service's kind of accounts makes one: its id and bearer header.
+NewUser = Callable[..., Awaitable[tuple[str, dict[str, str]]]]
 
 # The names of the databases a run creates on TEST_DATABASE_URL's server: the prefix, then
 # random hex, so runs sharing a server never collide and leftovers are easy to find.

@@ -16,7 +16,7 @@ import yaml
 from tests.docs.commands import documented
 from tests.docs.shell import GIT_IDENTITY, TEMPLATE_PLACEHOLDER, ok, shell, with_uv_on_path
 from tests.helpers import TEMPLATE_ROOT, project_environment
-from tests.scenarios import NOT_ASKED, QUESTIONS
+from tests.scenarios import QUESTIONS
 from tests.template_repo import TemplateRepo, copy_project, git
 
 # Copier asks through prompt_toolkit, which turns bracketed paste on when a prompt starts
@@ -94,7 +94,7 @@ def _prompted_questions(output: str) -> int:
 @pytest.mark.deep
 def test_copy_commands(tmp_path: Path) -> None:
     template = str(TEMPLATE_ROOT)
-    questions = [name for name in QUESTIONS if name not in NOT_ASKED]
+    questions = list(QUESTIONS)
 
     scripted = documented(
         "uvx --with copier-template-extensions copier copy --trust --defaults"

@@ -160,7 +160,13 @@ def test_configuration_page_matches_the_settings_classes_at_runtime(
 
 
 def _login_path_of_the_generated_test() -> set[str]:
-    source = TEMPLATE_ROOT / "template" / "tests" / "test_end_to_end" / "test_login_path.py"
+    source = (
+        TEMPLATE_ROOT
+        / "template"
+        / "tests"
+        / "test_end_to_end"
+        / "{% if 'accounts' in features %}test_login_path.py{% endif %}"
+    )
     for node in ast.parse(source.read_text()).body:
         if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "LOGIN_PATH":
             call = node.value
@@ -197,21 +203,34 @@ def _access_table() -> dict[str, str]:
     )
 
 
+# The generated tables: the routes both `auth` answers have, and the service's own accounts'.
+GENERATED_ACCESS_TABLES = {
+    "test_route_access.py": "ACCESS",
+    "test_account_routes.py": "ACCOUNT_ACCESS",
+}
+
+
 def _access_of_the_generated_test(project: RenderedProject) -> dict[str, str]:
-    """The generated test's ACCESS table, its PUBLIC/USER/ADMIN constants read as their names."""
-    source = (project.path / "tests" / "test_api" / "test_route_access.py").read_text()
-    table = next(
-        node.value
-        for node in ast.walk(ast.parse(source))
-        if isinstance(node, ast.Assign)
-        and any(isinstance(target, ast.Name) and target.id == "ACCESS" for target in node.targets)
-    )
-    assert isinstance(table, ast.Dict)
-    return {
-        ast.literal_eval(key): value.id.lower()
-        for key, value in zip(table.keys, table.values, strict=True)
-        if key is not None and isinstance(value, ast.Name)
-    }
+    """The generated tests' access tables joined, their PUBLIC/USER/ADMIN constants read as
+    their names."""
+    access: dict[str, str] = {}
+    for module, name in GENERATED_ACCESS_TABLES.items():
+        source = (project.path / "tests" / "test_api" / module).read_text()
+        table = next(
+            node.value
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Assign)
+            and any(isinstance(target, ast.Name) and target.id == name for target in node.targets)
+        )
+        assert isinstance(table, ast.Dict)
+        access.update(
+            {
+                ast.literal_eval(key): value.id.lower()
+                for key, value in zip(table.keys, table.values, strict=True)
+                if key is not None and isinstance(value, ast.Name)
+            }
+        )
+    return access
 
 
 @pytest.mark.deep

@@ -13,6 +13,8 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from tests.helpers import (
     UV,
     RenderedProject,
 )
+from tests.provider import LoopbackProvider, loopback_provider
 from tests.rendered_settings import settings_fields
 from tests.scenarios import options_on
 from tests.services import (
@@ -95,20 +98,46 @@ def _register_and_login(client: httpx.Client) -> str:
     return token
 
 
-def _probe_core(client: httpx.Client, on: set[str]) -> str:
+def _provider_sign_in(client: httpx.Client, provider: LoopbackProvider) -> str:
+    """auth=oidc: the provider's token lets its user in (created on first sight, the same user
+    after), and the service has no password routes to try."""
+    token = provider.token("probe")
+    me = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200, me.text
+    assert (me.json()["username"], me.json()["email"]) == ("probe", "probe@example.com")
+    assert me.headers["x-request-id"]
+    again = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+    assert again.json()["id"] == me.json()["id"]
+    anonymous = client.get("/api/v1/users/me")
+    assert (anonymous.status_code, anonymous.headers["www-authenticate"]) == (401, "Bearer")
+    assert client.post("/api/v1/auth/login", json={"username": "probe"}).status_code == 404
+    return token
+
+
+def _probe_core(
+    client: httpx.Client, on: set[str], provider: LoopbackProvider | None = None
+) -> str:
+    """The probes, readiness (every check up: with auth=oidc the provider on loopback serves
+    its keys) and a signed-in caller's token."""
     assert client.get("/health").json() == {"status": "ok"}
     readiness = client.get("/health/detailed")
     checks = {"database"} | ({"redis", "oidc"} & on)
     assert set(readiness.json()["checks"]) == checks, readiness.text
+    assert readiness.status_code == 200, readiness.text
     if "oidc" in on:
-        # No provider answers here (the test issuer's host does not resolve): with no signing
-        # key usable the pod is not ready, a 503 naming the check, never a 500.
-        assert readiness.status_code == 503, readiness.text
-        statuses = {name: check["status"] for name, check in readiness.json()["checks"].items()}
-        assert statuses == {name: "down" if name == "oidc" else "up" for name in checks}
-    else:
-        assert readiness.status_code == 200, readiness.text
+        assert provider is not None
+        return _provider_sign_in(client, provider)
     return _register_and_login(client)
+
+
+@contextmanager
+def provider_for(on: set[str], directory: Path) -> Iterator[LoopbackProvider | None]:
+    """With auth=oidc, the provider on loopback (tests/provider.py) while the service runs."""
+    if "oidc" not in on:
+        yield None
+        return
+    with loopback_provider(directory) as provider:
+        yield provider
 
 
 def _signed_token(claims: dict[str, Any], key: str) -> str:
@@ -120,6 +149,18 @@ def _signed_token(claims: dict[str, Any], key: str) -> str:
     )
     signature = hmac.new(key.encode(), signing_input, hashlib.sha256).digest()
     return (signing_input + b"." + segment(signature)).decode()
+
+
+def _probe_bad_provider_tokens(client: httpx.Client, provider: LoopbackProvider) -> None:
+    """auth=oidc: a well-signed token with an expiry past any date, and one of another issuer,
+    are 401 invalid_token, never a 500."""
+    for token in (
+        provider.token("probe", extra={"exp": 1e20}),
+        provider.token("probe", extra={"iss": "https://elsewhere.example.test"}),
+    ):
+        me = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.status_code == 401, me.text
+        assert me.headers["www-authenticate"] == 'Bearer error="invalid_token"'
 
 
 def _probe_bad_input(client: httpx.Client, token: str) -> None:
@@ -230,20 +271,27 @@ def test_service_serves_in_development_on_embedded_sqlite(
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'dev.db'}", "REDIS_URL": redis_url}
     with (
         redis_namespace(redis_url) as prefix,
+        provider_for(on, tmp_path) as provider,
         running_service(
-            installed_project, {**env, "REDIS_KEY_PREFIX": prefix}, log_format="console"
+            installed_project,
+            {**env, "REDIS_KEY_PREFIX": prefix, **(provider.environment if provider else {})},
+            log_format="console",
         ) as base_url,
         httpx.Client(base_url=base_url, timeout=10) as client,
     ):
-        _probe_core(client, on)
+        _probe_core(client, on, provider)
         assert client.get("/docs").status_code == 200
 
 
 def test_service_serves_in_production_on_postgresql_and_redis(
-    installed_project: RenderedProject, postgres_url: str, redis_url: str
+    installed_project: RenderedProject, postgres_url: str, redis_url: str, tmp_path: Path
 ) -> None:
     on = options_on(installed_project.answers)
-    with postgres_database(postgres_url) as database_url, redis_namespace(redis_url) as prefix:
+    with (
+        postgres_database(postgres_url) as database_url,
+        redis_namespace(redis_url) as prefix,
+        provider_for(on, tmp_path) as provider,
+    ):
         env = production_environment(
             database_url,
             redis_url,
@@ -258,22 +306,32 @@ def test_service_serves_in_production_on_postgresql_and_redis(
             FIRST_SUPERUSER_EMAIL="first-admin@example.com",
             FIRST_SUPERUSER_USERNAME="firstadmin",
             FIRST_SUPERUSER_PASSWORD=ADMIN_PASSWORD,
+            # With auth=oidc: the provider on loopback, over HTTPS as production requires.
+            **(provider.environment if provider else {}),
         )
         with (
             running_service(installed_project, env) as base_url,
             httpx.Client(base_url=base_url, timeout=10) as client,
         ):
-            admin = client.post(
-                "/api/v1/auth/login", json={"username": "firstadmin", "password": ADMIN_PASSWORD}
-            )
-            assert admin.status_code == 200, admin.text
-            admin_token = admin.json()["access_token"]
-            token = _probe_core(client, on)
+            if provider is not None:
+                # An admin is whoever the provider's token says holds the admin role.
+                admin_token = provider.token("firstadmin", admin=True, algorithm="ES256")
+            else:
+                admin = client.post(
+                    "/api/v1/auth/login",
+                    json={"username": "firstadmin", "password": ADMIN_PASSWORD},
+                )
+                assert admin.status_code == 200, admin.text
+                admin_token = admin.json()["access_token"]
+            token = _probe_core(client, on, provider)
             _probe_edge(client, token)
             assert client.get("/docs").status_code == 404
             assert client.get("/openapi.json").status_code == 404
             assert client.get("/health").headers["strict-transport-security"].startswith("max-age=")
-            _probe_bad_input(client, token)
+            if provider is not None:
+                _probe_bad_provider_tokens(client, provider)
+            else:
+                _probe_bad_input(client, token)
             if "metrics" in on:
                 _probe_metrics(client)
             if "cache" in on:
@@ -284,7 +342,8 @@ def test_service_serves_in_production_on_postgresql_and_redis(
                 _probe_mail(client)
             if "worker" in on:
                 _probe_worker(installed_project, client, token, env)
-            if "rate_limit" in on:
+            # Its budget is the password routes' (RATE_LIMIT_AUTH): auth=oidc has none.
+            if "rate_limit" in on and "accounts" in on:
                 _probe_rate_limit(client)
 
 

@@ -450,7 +450,7 @@ def release(template: TemplateRepo, version: str, ordinal: int, note: str) -> st
         ),
     )
     template.edit(
-        t + "app/api/deps.py",
+        t + "app/api/deps.py.jinja",
         lambda text: (
             text + f'\n\nasync def get_release_{compact}() -> str:\n    return "{dotted}"\n\n\n'
             f"Release{compact}Dep = Annotated[str, Depends(get_release_{compact})]\n"

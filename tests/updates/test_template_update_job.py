@@ -23,7 +23,7 @@ from tests.template_repo import TemplateRepo, commit_all, copy_project, git
 
 ANSWERS = {**MINIMAL, "ci": "github"}
 TOKENS_MODULE = "app/core/tokens.py"
-TEMPLATE_TOKENS_MODULE = f"template/{TOKENS_MODULE}"
+TEMPLATE_TOKENS_MODULE = "template/app/core/{% if 'accounts' in features %}tokens.py{% endif %}"
 DOCSTRING = '"""Access tokens, a verifier'
 
 FAKE_GH = """#!/usr/bin/env python3

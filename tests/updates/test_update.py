@@ -27,7 +27,7 @@ from tests.helpers import (
     project_environment,
     tree,
 )
-from tests.scenarios import ALL_ON, MINIMAL, NOT_ASKED, feature_examples
+from tests.scenarios import ALL_ON, MINIMAL, feature_examples
 from tests.template_repo import (
     CONFLICT_MARKERS,
     TemplateRepo,
@@ -51,7 +51,7 @@ def release_next_version(template: TemplateRepo) -> None:
     (template.path / "template" / "docs").mkdir()
     (template.path / "template" / "docs" / "RUNBOOK.md").write_text("# Runbook\n")
     template.edit(
-        "template/app/core/tokens.py",
+        "template/app/core/{% if 'accounts' in features %}tokens.py{% endif %}",
         lambda text: text.replace(
             '"""Access tokens, a verifier',
             '"""Access tokens (HS256), a verifier',
@@ -238,21 +238,12 @@ def toggles(examples: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return changes
 
 
-# A question not asked yet (`when: false`, auth) is not recorded in the answers file, so an
-# update renders its default again: it cannot be toggled until it is asked.
-
 # From the feature table (options that need Redis bring it along).
-TOGGLES: dict[str, dict[str, Any]] = toggles(
-    {name: example for name, example in feature_examples().items() if not NOT_ASKED & set(example)}
-)
+TOGGLES: dict[str, dict[str, Any]] = toggles(feature_examples())
 
 
 def test_the_toggles_turn_every_features_example_on() -> None:
-    examples = {
-        name: example
-        for name, example in feature_examples().items()
-        if not NOT_ASKED & set(example)
-    }
+    examples = feature_examples()
     for name, example in examples.items():
         assert any(example.items() <= change.items() for change in TOGGLES.values()), name
     assert len(TOGGLES) <= (len(examples) + 1) // 2

@@ -3,6 +3,10 @@
 FastAPI's own pages load their scripts and styles from a CDN, and ReDoc's fonts from Google.
 These pages load the copies bundled in the fastapi-offline package (used only for its files),
 served by the service itself under DOCS_ASSETS_PATH.
+
+An integration whose sign-in the Authorize button drives (an OpenID Connect provider) sets
+`app.swagger_ui_init_oauth` and names the origins the page may fetch from in
+`app.state.docs_connect_to`; nothing else leaves the service.
 """
 
 from __future__ import annotations
@@ -30,10 +34,11 @@ DOCS_PATHS = (SWAGGER_PATH, REDOC_PATH)
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
 
-def _page(response: HTMLResponse) -> HTMLResponse:
-    """The page, with a CSP that allows exactly its own inline scripts besides 'self'."""
+def _page(response: HTMLResponse, connect_to: tuple[str, ...] = ()) -> HTMLResponse:
+    """The page, with a CSP that allows exactly its own inline scripts besides 'self', and
+    requests to `connect_to`'s origins."""
     html = bytes(response.body).decode()
-    policy = docs_content_security_policy(*_INLINE_SCRIPT.findall(html))
+    policy = docs_content_security_policy(*_INLINE_SCRIPT.findall(html), connect_to=connect_to)
     response.headers["Content-Security-Policy"] = policy
     return response
 
@@ -62,7 +67,8 @@ def install_docs(app: FastAPI) -> None:
                 oauth2_redirect_url=root + oauth2_redirect_url if oauth2_redirect_url else None,
                 init_oauth=app.swagger_ui_init_oauth,
                 swagger_ui_parameters=app.swagger_ui_parameters,
-            )
+            ),
+            connect_to=tuple(getattr(app.state, "docs_connect_to", ())),
         )
 
     async def swagger_ui_oauth2_redirect(request: Request) -> HTMLResponse:

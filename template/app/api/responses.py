@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Response, status
+from fastapi import FastAPI, Response, status
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from app.schemas.error import ErrorResponse
-from app.schemas.password import PasswordPolicyError
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -145,21 +144,13 @@ UNAUTHORIZED = error(
 ADMIN_ONLY = {**UNAUTHORIZED, **error(status.HTTP_403_FORBIDDEN, "The caller is no admin")}
 
 
-def credentials_error(detail: str = "Could not validate credentials") -> HTTPException:
-    return HTTPException(
-        status_code=status.HTTP_401_UNAUTHORIZED,
-        detail=detail,
-        headers={"WWW-Authenticate": "Bearer"},
-    )
-
-
 def field_refused(field: str, message: str, kind: str) -> RequestValidationError:
     """A 422 for a body field a rule beyond its schema refuses, shaped like any other validation
     error (the documented HTTPValidationError): at the body's `field`, of type `kind`."""
     return RequestValidationError([{"loc": ("body", field), "msg": message, "type": kind}])
 
 
-def password_refused(error: PasswordPolicyError, field: str) -> RequestValidationError:
+def password_refused(error: Exception, field: str) -> RequestValidationError:
     """The 422 for a new password the policy refuses: type `password_policy`, naming every rule
     broken, never the password."""
     return field_refused(field, str(error), "password_policy")

@@ -16,24 +16,11 @@ from fastapi import FastAPI
 
 from app.core.config import Settings
 from app.core.hooks import LifespanHook
-from app.core.password_hashing import PasswordHasher
-from app.core.tokens import AccessTokenVerifier
 from app.db.reads import RowReader
 from app.db.session import create_engine, create_session_factory, ping_database
 from app.services.health_service import HealthCheck, ReadinessProbe
-from app.services.identity_service import IdentityService
 
 logger = logging.getLogger(__name__)
-
-
-def password_hasher(settings: Settings) -> PasswordHasher:
-    return PasswordHasher(
-        time_cost=settings.PASSWORD_HASH_TIME_COST,
-        memory_cost_kib=settings.PASSWORD_HASH_MEMORY_COST_KIB,
-        parallelism=settings.PASSWORD_HASH_PARALLELISM,
-        concurrency=settings.PASSWORD_HASH_CONCURRENCY,
-        queue_limit=settings.PASSWORD_HASH_QUEUE_LIMIT,
-    )
 
 
 @asynccontextmanager
@@ -41,12 +28,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     hooks: list[LifespanHook] = app.state.lifespan_hooks
     engine = create_engine(settings)
-    hasher = password_hasher(settings)
     health_checks: dict[str, HealthCheck] = {"database": partial(ping_database, engine)}
 
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
-    app.state.password_hasher = hasher
     reader = RowReader(
         engine,
         concurrency=settings.DB_READ_POOL_SIZE,
@@ -55,11 +40,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pre_ping=settings.DB_POOL_PRE_PING,
     )
     app.state.row_reader = reader
-    tokens = AccessTokenVerifier(
-        secret_key=settings.SECRET_KEY.get_secret_value(),
-        cache_size=settings.ACCESS_TOKEN_CACHE_SIZE,
-    )
-    app.state.identity_service = IdentityService(reader, tokens)
     # Integrations add their checks to this dict in their hooks; the probe reads it per check.
     app.state.health_checks = health_checks
     app.state.readiness_probe = ReadinessProbe(
@@ -70,7 +50,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with AsyncExitStack() as stack:
         stack.push_async_callback(engine.dispose)
         stack.push_async_callback(reader.close)  # first: its connections are the engine's
-        await hasher.prepare()
         for hook in hooks:
             await stack.enter_async_context(hook(app))
         freeze_startup_objects()

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import Request, status
+from fastapi import HTTPException, Request, status
 from fastapi.responses import JSONResponse
 
 from app.core.request_context import request_id_var
@@ -34,6 +34,15 @@ def error_response(
     )
 
 
+def credentials_error(detail: str = "Could not validate credentials") -> HTTPException:
+    """401 with a plain bearer challenge: no token, or one the service's own checks refused."""
+    return HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail=detail,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
 def service_unavailable_response(retry_after_seconds: int = 5) -> JSONResponse:
     """503 with Retry-After: the request was fine, a backing service is not reachable now."""
     return error_response(
@@ -46,9 +55,3 @@ def service_unavailable_response(retry_after_seconds: int = 5) -> JSONResponse:
 async def handle_dependency_unavailable(_request: Request, exc: Exception) -> JSONResponse:
     logger.error("dependency unavailable: %s", type(exc).__name__, exc_info=exc)
     return service_unavailable_response()
-
-
-async def handle_hashing_busy(_request: Request, exc: Exception) -> JSONResponse:
-    # A full queue drains within a few hash times: a second is long enough to wait.
-    logger.warning("password hashing queue full: %s", exc)
-    return service_unavailable_response(retry_after_seconds=1)

@@ -16,8 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.errors import error_response, handle_dependency_unavailable, handle_hashing_busy
-from app.core.password_hashing import PasswordHashingBusyError
+from app.core.errors import error_response, handle_dependency_unavailable
 from app.db.reads import InvalidValueError
 
 logger = logging.getLogger(__name__)
@@ -118,7 +117,6 @@ def install_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     for error_type in DATABASE_UNAVAILABLE_ERRORS:
         app.add_exception_handler(error_type, handle_dependency_unavailable)
-    app.add_exception_handler(PasswordHashingBusyError, handle_hashing_busy)
     for error_type in INVALID_VALUE_ERRORS:
         app.add_exception_handler(error_type, handle_invalid_value)
     # Any other driver error: a 400 when an invalid value is underneath, else the 500 it was.

@@ -23,8 +23,10 @@ _CACHE_CONTROL = b"cache-control"
 _NO_STORE = (_CACHE_CONTROL, b"no-store")
 
 
-def docs_content_security_policy(*inline_scripts: str) -> str:
-    """The interactive docs' CSP: everything from this service, no other host.
+def docs_content_security_policy(*inline_scripts: str, connect_to: tuple[str, ...] = ()) -> str:
+    """The interactive docs' CSP: everything from this service, no other host but the origins
+    of `connect_to` for the page's requests (an identity provider's discovery document and token
+    endpoint, which the Authorize button fetches).
 
     Inline scripts run only if listed here (by hash). Inline styles are allowed: ReDoc writes its
     own <style> elements at run time; its search runs in a worker made from a blob: URL.
@@ -33,9 +35,10 @@ def docs_content_security_policy(*inline_scripts: str) -> str:
         f" 'sha256-{base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()}'"
         for script in inline_scripts
     )
+    connect = "".join(f" {origin}" for origin in connect_to)
     return (
         f"default-src 'none'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data:; connect-src 'self'; worker-src blob:; "
+        f"img-src 'self' data:; connect-src 'self'{connect}; worker-src blob:; "
         "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 

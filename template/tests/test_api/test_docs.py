@@ -8,6 +8,7 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
 
 from app.api.docs import DOCS_ASSETS_PATH
@@ -70,17 +71,20 @@ async def test_every_asset_of_the_docs_is_served_by_the_service(
 
 @pytest.mark.parametrize("path", PAGES)
 async def test_docs_csp_allows_this_service_and_the_pages_own_inline_scripts_only(
-    client: AsyncClient, path: str
+    app: FastAPI, client: AsyncClient, path: str
 ) -> None:
     response = await client.get(path)
     directives = csp_directives(response.headers["content-security-policy"])
+    # An identity provider the Authorize button signs in with (auth=oidc): fetched from /docs.
+    provider_origins = set(getattr(app.state, "docs_connect_to", ())) if path == "/docs" else set()
 
     assert directives["default-src"] == ["'none'"]
     assert directives["frame-ancestors"] == ["'none'"]
+    assert set(directives["connect-src"]) == {"'self'", *provider_origins}
     for sources in directives.values():
         for source in sources:
             # Keywords and hashes are quoted; the only scheme sources are data: and blob:.
-            assert source.startswith("'") or source in {"data:", "blob:"}, source
+            assert source.startswith("'") or source in {"data:", "blob:", *provider_origins}
     script_sources = directives["script-src"]
     assert "'unsafe-inline'" not in script_sources
     assert "'unsafe-eval'" not in script_sources

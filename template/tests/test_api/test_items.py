@@ -8,12 +8,11 @@ import uuid
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api.pagination import MAX_PAGE_SIZE
 from app.bootstrap.settings import AppSettings
 from app.models.role import Role
-from tests.support import client_for, sign_up, started_app
+from tests.support import NewUser, client_for, started_app
 
 ITEMS = "/api/v1/items"
 ONE_ITEM = ITEMS + "/{item_id}"  # as the OpenAPI document names it
@@ -27,9 +26,9 @@ async def create(client: AsyncClient, headers: dict[str, str], title: str) -> st
 
 
 async def test_an_item_is_created_read_changed_and_deleted_by_its_owner(
-    client: AsyncClient, migrated_engine: AsyncEngine
+    client: AsyncClient, new_user: NewUser
 ) -> None:
-    owner_id, headers = await sign_up(client, migrated_engine, "owner")
+    owner_id, headers = await new_user("owner")
 
     created = await client.post(
         ITEMS, json={"title": "Tea", "description": "green"}, headers=headers
@@ -54,10 +53,10 @@ async def test_an_item_is_created_read_changed_and_deleted_by_its_owner(
 
 
 async def test_the_owners_items_come_in_pages_newest_first_with_their_total(
-    client: AsyncClient, migrated_engine: AsyncEngine
+    client: AsyncClient, new_user: NewUser
 ) -> None:
-    _owner, headers = await sign_up(client, migrated_engine, "owner")
-    _other, other_headers = await sign_up(client, migrated_engine, "other")
+    _owner, headers = await new_user("owner")
+    _other, other_headers = await new_user("other")
     for title in ("one", "two", "three"):
         await create(client, headers, title)
     await create(client, other_headers, "not yours")
@@ -77,10 +76,10 @@ async def test_the_owners_items_come_in_pages_newest_first_with_their_total(
 
 
 async def test_another_users_item_is_not_found_for_every_operation(
-    client: AsyncClient, migrated_engine: AsyncEngine
+    client: AsyncClient, new_user: NewUser
 ) -> None:
-    _owner, owner_headers = await sign_up(client, migrated_engine, "owner")
-    _other, other_headers = await sign_up(client, migrated_engine, "other")
+    _owner, owner_headers = await new_user("owner")
+    _other, other_headers = await new_user("other")
     url = f"{ITEMS}/{await create(client, owner_headers, 'private')}"
     missing = f"{ITEMS}/{uuid.uuid4()}"
 
@@ -95,10 +94,10 @@ async def test_another_users_item_is_not_found_for_every_operation(
 
 
 async def test_an_admin_reaches_every_item_and_lists_everyones_only_on_request(
-    client: AsyncClient, migrated_engine: AsyncEngine
+    client: AsyncClient, new_user: NewUser
 ) -> None:
-    _owner, owner_headers = await sign_up(client, migrated_engine, "owner")
-    _admin, admin_headers = await sign_up(client, migrated_engine, "boss", Role.ADMIN)
+    _owner, owner_headers = await new_user("owner")
+    _admin, admin_headers = await new_user("boss", Role.ADMIN)
     item_id = await create(client, owner_headers, "theirs")
     await create(client, admin_headers, "mine")
 
@@ -143,10 +142,10 @@ async def test_a_title_cannot_be_cleared_and_paging_is_bounded(
 
 
 async def test_the_owner_field_cannot_be_set_by_the_client(
-    client: AsyncClient, migrated_engine: AsyncEngine
+    client: AsyncClient, new_user: NewUser
 ) -> None:
-    owner_id, headers = await sign_up(client, migrated_engine, "owner")
-    other_id, _other_headers = await sign_up(client, migrated_engine, "other")
+    owner_id, headers = await new_user("owner")
+    other_id, _other_headers = await new_user("other")
 
     created = await client.post(
         ITEMS, json={"title": "t", "owner_id": other_id, "id": str(uuid.uuid4())}, headers=headers
@@ -156,12 +155,13 @@ async def test_the_owner_field_cannot_be_set_by_the_client(
 
 
 async def test_a_user_past_the_items_cap_gets_a_409_until_one_is_deleted(
-    settings: AppSettings, migrated_engine: AsyncEngine
+    settings: AppSettings, new_user: NewUser
 ) -> None:
+    # Signed in through the suite's app: their tokens serve any app of the same settings.
+    _owner, headers = await new_user("owner")
+    _other, other_headers = await new_user("other")
     capped = settings.model_copy(update={"ITEMS_PER_USER_MAX": 2})
     async with started_app(capped) as app, client_for(app) as client:
-        _owner, headers = await sign_up(client, migrated_engine, "owner")
-        _other, other_headers = await sign_up(client, migrated_engine, "other")
         first = await create(client, headers, "one")
         await create(client, headers, "two")
 
@@ -178,11 +178,9 @@ async def test_a_user_past_the_items_cap_gets_a_409_until_one_is_deleted(
     assert after_deleting.status_code == 201
 
 
-async def test_a_users_items_go_with_the_user(
-    client: AsyncClient, migrated_engine: AsyncEngine
-) -> None:
-    owner_id, headers = await sign_up(client, migrated_engine, "owner")
-    _admin, admin_headers = await sign_up(client, migrated_engine, "boss", Role.ADMIN)
+async def test_a_users_items_go_with_the_user(client: AsyncClient, new_user: NewUser) -> None:
+    owner_id, headers = await new_user("owner")
+    _admin, admin_headers = await new_user("boss", Role.ADMIN)
     await create(client, headers, "doomed")
 
     removed = await client.delete(f"/api/v1/users/{owner_id}", headers=admin_headers)

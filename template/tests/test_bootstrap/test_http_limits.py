@@ -23,7 +23,7 @@ from app.bootstrap.gunicorn_conf import Worker
 from app.bootstrap.http_protocol import HeadLimits, LimitedHttpToolsProtocol, protocol_with
 from app.bootstrap.settings import AppSettings, get_settings
 from app.core.config_loading import ConfigurationError, load_settings
-from tests.support import PROJECT_ROOT, log_records, user_payload
+from tests.support import PROJECT_ROOT, log_records
 
 # Bounds every wait for the server, so a broken limit fails the test instead of hanging it.
 WAIT_SECONDS = 5
@@ -33,6 +33,8 @@ LIMITS = HeadLimits(max_bytes=4096, max_fields=20, timeout_seconds=WAIT_SECONDS)
 QUICK = dataclasses.replace(LIMITS, timeout_seconds=0.3)
 QUICK_BODY_SECONDS = 0.3
 PROTOCOL = "app.bootstrap.http_protocol:LimitedHttpToolsProtocol"
+# A route of the app with a JSON body, which it reads before checking the bearer.
+ITEMS = "/api/v1/items"
 
 
 @dataclass
@@ -127,6 +129,16 @@ async def closed(reader: asyncio.StreamReader) -> bool:
 def request(path: str = "/health", fields: list[tuple[str, str]] | None = None) -> bytes:
     lines = [f"GET {path} HTTP/1.1", "Host: test", *(f"{n}: {v}" for n, v in fields or [])]
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def item(title: str = "a note") -> bytes:
+    """A new item's JSON body."""
+    return json.dumps({"title": title, "description": "sent over a real socket"}).encode()
+
+
+def authorization(headers: dict[str, str]) -> str:
+    """The header line of a bearer header, for `post_head`'s `extra`."""
+    return f"Authorization: {headers['Authorization']}\r\n"
 
 
 def post_head(path: str, length: int, method: str = "POST", extra: str = "") -> bytes:
@@ -250,9 +262,9 @@ async def test_a_connection_that_sends_nothing_is_closed_without_an_answer(
 async def test_a_body_dribbled_past_the_timeout_is_refused_with_408(
     quick_body_port: int, json_log: io.StringIO
 ) -> None:
-    body = json.dumps(user_payload()).encode()
+    body = item()
     async with connection(quick_body_port) as (reader, writer):
-        await send(writer, post_head("/api/v1/auth/register", len(body)) + body[:5])
+        await send(writer, post_head(ITEMS, len(body)) + body[:5])
         # A byte every 50 ms: far longer in all than the timeout, never idle for long.
         refused = await answer_while_dribbling(reader, writer, body[5:])
 
@@ -287,24 +299,24 @@ async def test_a_body_the_app_answered_without_does_not_hold_the_connection(
 
 @pytest.mark.slow  # sends bodies in pieces
 async def test_bodies_within_the_timeout_are_served_on_a_kept_alive_connection(
-    quick_body_port: int,
+    quick_body_port: int, auth_headers: dict[str, str]
 ) -> None:
-    first = json.dumps(user_payload()).encode()
-    second = json.dumps(user_payload(email="second@example.com", username="second")).encode()
+    first, second = item("first"), item("second")
+    signed_in = authorization(auth_headers)
     async with connection(quick_body_port) as (reader, writer):
-        await send(writer, post_head("/api/v1/auth/register", len(first)))
+        await send(writer, post_head(ITEMS, len(first), extra=signed_in))
         for piece in (first[:10], first[10:20], first[20:]):
             await asyncio.sleep(QUICK_BODY_SECONDS / 5)
             await send(writer, piece)
-        registered = await answer(reader)
+        created = await answer(reader)
         # Past the first body's deadline: the next one gets its own time.
         await asyncio.sleep(QUICK_BODY_SECONDS)
-        await send(writer, post_head("/api/v1/auth/register", len(second)))
+        await send(writer, post_head(ITEMS, len(second), extra=signed_in))
         await asyncio.sleep(QUICK_BODY_SECONDS / 2)
         await send(writer, second)
-        also_registered = await answer(reader)
+        also_created = await answer(reader)
 
-    assert (registered.status, also_registered.status) == (201, 201)
+    assert (created.status, also_created.status) == (201, 201)
 
 
 @pytest.fixture
@@ -383,17 +395,15 @@ async def test_a_client_told_to_continue_between_two_checks_has_its_time_from_th
     assert served.json() == {"bytes": len(body)}
 
 
-async def test_a_body_larger_than_the_header_limit_is_not_refused_by_it(port: int) -> None:
-    body = json.dumps(user_payload()).encode() + b" " * (LIMITS.max_bytes * 4)
-    head = (
-        "POST /api/v1/auth/register HTTP/1.1\r\nHost: test\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-    )
+async def test_a_body_larger_than_the_header_limit_is_not_refused_by_it(
+    port: int, auth_headers: dict[str, str]
+) -> None:
+    body = item() + b" " * (LIMITS.max_bytes * 4)
     async with connection(port) as (reader, writer):
-        await send(writer, head.encode() + body)
-        registered = await answer(reader)
+        await send(writer, post_head(ITEMS, len(body), extra=authorization(auth_headers)) + body)
+        created = await answer(reader)
 
-    assert registered.status == 201
+    assert created.status == 201
 
 
 async def test_a_request_the_parser_cannot_read_is_refused_with_400(port: int) -> None:

@@ -18,7 +18,7 @@ from app.api.pagination import PageRequestDep
 from app.api.responses import UNAUTHORIZED, error
 from app.schemas.item import ItemCreate, ItemRead, ItemUpdate
 from app.schemas.page import Page
-from app.services.identity_service import AuthenticatedUser
+from app.services.authenticated_user import AuthenticatedUser
 from app.services.item_service import (
     ItemLimitReachedError,
     ItemNotFoundError,

@@ -35,12 +35,15 @@ class OidcSettings(ProcessSettings):
         min_length=1,
         max_length=2000,
         description="The `aud` this API's access tokens carry (Keycloak: an audience mapper; "
-        "Auth0: the API identifier; Entra ID: the application ID URI); never the client id",
+        "Auth0: the API identifier; Entra ID v2.0 tokens: the API registration's application "
+        "(client) ID); never the docs' client id",
     )
     OIDC_CLIENT_ID: str | None = Field(
         default=None,
         max_length=2000,
-        description="Client id of the frontend or docs that sign users in; unset: none",
+        description="Client id the docs' Authorize button signs in with: a public client of the "
+        "provider (authorization code with PKCE, redirect URI <this service>/docs/oauth2-redirect);"
+        " unset: the button asks for one",
     )
     # Dotted; at each level the longest run of segments that names a claim wins, so a claim
     # whose name holds dots (Auth0's namespaced https://example.com/roles) is one segment.
@@ -144,8 +147,8 @@ class OidcSettings(ProcessSettings):
             raise ValueError(
                 "OIDC_AUDIENCE must not equal OIDC_CLIENT_ID: the client id is the audience of "
                 "ID tokens, which are not for APIs; give this API an audience of its own "
-                "(Keycloak: an audience mapper; Auth0: the API identifier; Entra ID: the "
-                "application ID URI)"
+                "(Keycloak: an audience mapper; Auth0: the API identifier; Entra ID: the API "
+                "registration of its own)"
             )
         return self
 

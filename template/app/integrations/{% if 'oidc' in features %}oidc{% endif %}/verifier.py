@@ -18,10 +18,11 @@ section 2; RFC 9068, section 4). Three defences, since providers mark them diffe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeGuard
 
 import jwt
 
@@ -31,6 +32,7 @@ from app.integrations.oidc.provider_documents import ACCEPTED_ALGORITHMS
 from app.integrations.oidc.provider_keys import ProviderKeys
 from app.integrations.oidc.roles import RoleMapping
 from app.integrations.oidc.scopes import granted_scopes
+from app.schemas.text import SAFE_TEXT_PATTERN
 
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
 # Compared case-insensitively (RFC 7515, section 4.1.9, which also lets "application/" go).
@@ -42,6 +44,7 @@ NOT_ACCESS_TOKEN_KINDS = frozenset({"id", "refresh", "offline", "logout"})
 MAX_SUBJECT_LENGTH = 255
 # What a reason quotes of a value the token chose: enough to recognise it in the log.
 _QUOTED = 64
+_SAFE_TEXT = re.compile(SAFE_TEXT_PATTERN)
 
 
 class OidcTokenVerifier:
@@ -97,6 +100,13 @@ class OidcTokenVerifier:
             raise InvalidAccessTokenError("sub is empty")
         if len(subject) > MAX_SUBJECT_LENGTH:
             raise InvalidAccessTokenError(f"sub is over {MAX_SUBJECT_LENGTH} characters")
+        # The key users are stored under: text a column takes (no NUL, no lone surrogate).
+        if not _SAFE_TEXT.fullmatch(subject) or not _encodable(subject):
+            raise InvalidAccessTokenError("sub holds control characters or lone surrogates")
+        # PyJWT takes int() of them, which a numeric string or a boolean passes.
+        for name in ("iat", "nbf"):
+            if name in claims and not _is_number(claims[name]):
+                raise InvalidAccessTokenError(f"{name} is not a number")
         audience = claims["aud"]
         provider_roles = self._roles.provider_roles(claims)
         return VerifiedAccessToken(
@@ -144,9 +154,21 @@ def _refuse_other_kinds(claims: Mapping[str, Any]) -> None:
         raise InvalidAccessTokenError(f"not an access token: typ {kind!r}")
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _is_number(value: object) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _expiry(exp: object) -> datetime:
     # PyJWT compares int(exp), which a numeric string passes too.
-    if not isinstance(exp, int | float) or isinstance(exp, bool):
+    if not _is_number(exp):
         raise InvalidAccessTokenError("exp is not a number")
     try:
         return datetime.fromtimestamp(exp, UTC)
