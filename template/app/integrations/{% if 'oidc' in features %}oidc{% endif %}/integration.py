@@ -106,4 +106,5 @@ def verifier_for(
         audience=settings.OIDC_AUDIENCE,
         leeway_seconds=settings.OIDC_LEEWAY_SECONDS,
         roles=RoleMapping(settings.OIDC_ROLES_CLAIM, settings.OIDC_ADMIN_ROLES),
+        cache_size=settings.OIDC_TOKEN_CACHE_SIZE,
     )

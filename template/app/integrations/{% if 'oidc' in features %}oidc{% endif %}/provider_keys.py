@@ -100,6 +100,17 @@ class ProviderKeys:
             found = self._usable().keys.get(kid)
         return found
 
+    def still_publishes(self, kid: str) -> bool:
+        """Whether the keys as last fetched hold `kid`: a token it verified before may be
+        trusted again without its signature checked. Past the max age, starts the background
+        fetch `key` would."""
+        cached = self._cached
+        if cached is None:
+            return False
+        if self._clock() - cached.fetched_at >= self._max_age:
+            self._start_fetch()
+        return kid in cached.keys
+
     async def refresh(self) -> None:
         """Fetch the keys now, unless the last fetch started less than the refresh interval ago;
         join a fetch in flight rather than start another. Never raises for the provider's

@@ -81,6 +81,13 @@ class OidcSettings(ProcessSettings):
         description="Cached keys older than this are fetched again in the background; they "
         "keep serving meanwhile, and while the provider is down (60-86400)",
     )
+    OIDC_TOKEN_CACHE_SIZE: int = Field(
+        default=4096,
+        ge=0,
+        le=1_000_000,
+        description="Accepted access tokens each process remembers (their expiry is still "
+        "checked on every request, and the user's row read); 0 verifies every token every time",
+    )
     OIDC_HTTP_TIMEOUT_SECONDS: float = Field(
         default=5.0,
         gt=0,

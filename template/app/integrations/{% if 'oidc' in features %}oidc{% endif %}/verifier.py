@@ -14,11 +14,19 @@ section 2; RFC 9068, section 4). Three defences, since providers mark them diffe
 - claims only ID tokens carry are refused: `nonce`, `at_hash`, `c_hash` (Keycloak stopped
   copying `nonce` into access tokens in version 24), and Keycloak's own `typ` claim when it says
   ID (or Refresh, Offline, Logout).
+
+A client sends the same token with every request until it expires, and the checks above (two
+parses, an RSA or EC signature) are most of an authenticated request's CPU: the verifier
+remembers the tokens it accepted (OIDC_TOKEN_CACHE_SIZE, oldest out first). A remembered token
+is the very string that passed once, so only the clock can change the verdict: its expiry is
+checked on every use, and the key that verified it must still be published (a key the provider
+dropped stops its tokens at the next fetch of the keys). A refused token is never remembered.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -56,20 +64,49 @@ class OidcTokenVerifier:
         audience: str,
         leeway_seconds: float,
         roles: RoleMapping,
+        cache_size: int = 0,
     ) -> None:
         self._keys = keys
         self._issuer = issuer
         self._audience = audience
         self._leeway = leeway_seconds
         self._roles = roles
+        self._cache_size = cache_size
+        # Token -> its verified content and the key that verified it.
+        self._accepted: dict[str, tuple[VerifiedAccessToken, str]] = {}
 
     @property
     def keys(self) -> ProviderKeys:
         return self._keys
 
-    async def verify(self, token: str) -> VerifiedAccessToken:
+    async def verify(self, token: str, *, now: float | None = None) -> VerifiedAccessToken:
         """The access token's verified content. InvalidAccessTokenError (401) for any token this API
         does not accept; ProviderKeysUnavailableError (503) when no key can be had to tell."""
+        remembered = self._accepted.get(token)
+        if remembered is not None:
+            accepted, kid = remembered
+            moment = time.time() if now is None else now
+            if accepted.expires_at.timestamp() + self._leeway <= moment:
+                del self._accepted[token]
+                raise InvalidAccessTokenError("ExpiredSignatureError: Signature has expired")
+            if self._keys.still_publishes(kid):
+                return accepted
+            # The provider dropped the key since: verified in full again (and refused).
+            del self._accepted[token]
+        verified, kid = await self._verify(token)
+        self._remember(token, verified, kid)
+        return verified
+
+    def _remember(self, token: str, verified: VerifiedAccessToken, kid: str) -> None:
+        if self._cache_size == 0:
+            return
+        if len(self._accepted) >= self._cache_size:
+            # The oldest entry goes first (dicts keep insertion order): a token still in use
+            # comes back after one more verification.
+            del self._accepted[next(iter(self._accepted))]
+        self._accepted[token] = (verified, kid)
+
+    async def _verify(self, token: str) -> tuple[VerifiedAccessToken, str]:
         algorithm, kid = _algorithm_and_kid(token)
         key = await self._keys.key(kid)
         if key is None:
@@ -92,7 +129,7 @@ class OidcTokenVerifier:
         except jwt.PyJWTError as exc:
             raise InvalidAccessTokenError(f"{type(exc).__name__}: {exc}") from exc
         _refuse_other_kinds(claims)
-        return self._verified(claims)
+        return self._verified(claims), kid
 
     def _verified(self, claims: dict[str, Any]) -> VerifiedAccessToken:
         subject = claims["sub"]
