@@ -534,15 +534,20 @@ def wiring_order(features: Iterable[Feature]) -> list[Feature]:
     return ordered
 
 
+def keeps_every_feature_on(answers: Answers, feature: Feature) -> bool:
+    """Whether `feature`'s example, laid over `answers`, leaves on every feature they turn on
+    (false for an alternative of one on: oidc over builtin's accounts)."""
+    before = {f.name for f in enabled_features(answers)}
+    return before <= {f.name for f in enabled_features({**answers, **feature.example})}
+
+
 def all_on(base: Answers) -> dict[str, Any]:
     """`base` with every feature's example merged in, table order, skipping an example that would
     turn off a feature already on (of two alternatives, the one declared first wins)."""
     answers = dict(base)
     for feature in FEATURES:
-        candidate = {**answers, **feature.example}
-        before = {f.name for f in enabled_features(answers)}
-        if before <= {f.name for f in enabled_features(candidate)}:
-            answers = candidate
+        if keeps_every_feature_on(answers, feature):
+            answers = {**answers, **feature.example}
     return answers
 
 

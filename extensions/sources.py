@@ -60,12 +60,18 @@ def feature_tests(text: str) -> list[str]:
     return _FEATURE_TEST.findall(text)
 
 
+def features_named(template_path: str) -> list[str]:
+    """The features a template path's conditions test, outermost first (a file of two
+    features, `'rate_limit' in features and 'accounts' in features`, names both)."""
+    return [
+        name for condition in _CONDITION.findall(template_path) for name in feature_tests(condition)
+    ]
+
+
 def owner(template_path: str) -> str | None:
     """The feature a conditional template path belongs to: the innermost one its conditions
     test (None: an unconditional path)."""
-    named = [
-        name for condition in _CONDITION.findall(template_path) for name in feature_tests(condition)
-    ]
+    named = features_named(template_path)
     if "{%" in template_path and not named:
         raise ValueError(f"template/{template_path}: its condition names no feature")
     return named[-1] if named else None

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from extensions.features import FEATURES, all_on, enabled_features
-from extensions.sources import conditional_files, rendered_path, template_files
+from extensions.sources import conditional_files, features_named, rendered_path, template_files
 from tests.helpers import TEMPLATE_ROOT
 
 QUESTIONS: dict[str, Any] = {
@@ -127,12 +127,7 @@ CONDITIONAL_FILES: dict[str, tuple[str, ...]] = conditional_files()
 def _features_named(rendered: str) -> set[str]:
     """The features every condition of a conditional path names, e.g. rate_limit and accounts
     for a test of the login's limits (one of alternatives' paths: each names the same)."""
-    return {
-        name
-        for template_path in CONDITIONAL_FILES[rendered]
-        for condition in re.findall(r"\{%-?\s*if\b(.*?)-?%\}", template_path)
-        for name in re.findall(r"'(\w+)'\s+in\s+features\b", condition)
-    }
+    return {name for path in CONDITIONAL_FILES[rendered] for name in features_named(path)}
 
 
 def expected_files(answers: dict[str, Any]) -> set[str]:

@@ -187,19 +187,12 @@ def all_on_answers(context: ModuleType) -> dict[str, Any]:
         {name: spec[name].get("default") for name in spec if name in asked}
     )
     enabled = {feature.name for feature in table.enabled_features(answers)}
-
-    def excluded_by_an_alternative(feature: Any) -> bool:
-        """On, it would turn off a feature all-on has (oidc: accounts); docs/oidc.md lists
-        its settings."""
-        candidate = {
-            feature.name for feature in table.enabled_features({**answers, **feature.example})
-        }
-        return not enabled <= candidate
-
+    # An alternative of a feature all-on has (oidc: accounts) is left out: docs/oidc.md lists
+    # its settings.
     missing = [
         f.name
         for f in table.FEATURES
-        if f.settings and f.name not in enabled and not excluded_by_an_alternative(f)
+        if f.settings and f.name not in enabled and table.keeps_every_feature_on(answers, f)
     ]
     if missing:
         raise RuntimeError(f"docs/hooks/reference.py: all_on_answers misses {missing}")

@@ -92,8 +92,8 @@ class ProviderKeys:
         if cached is None:
             await self.refresh()
             cached = self._usable()
-        elif self._clock() - cached.fetched_at >= self._max_age:
-            self._start_fetch()  # not awaited: the cached keys serve until it lands
+        else:
+            self._refresh_when_old(cached)
         found = cached.keys.get(kid)
         if found is None:
             await self.refresh()
@@ -107,8 +107,7 @@ class ProviderKeys:
         cached = self._cached
         if cached is None:
             return False
-        if self._clock() - cached.fetched_at >= self._max_age:
-            self._start_fetch()
+        self._refresh_when_old(cached)
         return kid in cached.keys
 
     async def refresh(self) -> None:
@@ -133,6 +132,10 @@ class ProviderKeys:
         if fetch is not None:
             fetch.cancel()
             await asyncio.gather(fetch, return_exceptions=True)
+
+    def _refresh_when_old(self, cached: _Cached) -> None:
+        if self._clock() - cached.fetched_at >= self._max_age:
+            self._start_fetch()  # not awaited: the cached keys serve until it lands
 
     def _usable(self) -> _Cached:
         if self._cached is None:
