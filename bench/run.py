@@ -540,18 +540,19 @@ def main() -> None:
         "measure them in the same run (before/after figures of a change)",
     )
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit(
-            "bench/run.py needs wrk (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk)"
-        )
-    if args.before:
-        commit_of(args.before)  # a mistyped ref stops the run before anything starts
     # (seconds per wrk run, alternating rounds per ratio), seconds of login load
     load, login_seconds = ((2, 2), 6) if args.quick else ((5, 3), 10)
     if args.rounds is not None:
         if args.rounds < 1:
             parser.error(f"--rounds {args.rounds}: at least 1")
         load = (load[0], args.rounds)
+    # Arguments first: a mistake in them is named on a machine without wrk too.
+    if shutil.which("wrk") is None:
+        sys.exit(
+            "bench/run.py needs wrk (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk)"
+        )
+    if args.before:
+        commit_of(args.before)  # a mistyped ref stops the run before anything starts
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     postgres = PrivatePostgres(

@@ -23,7 +23,6 @@ API_ENVIRONMENT: dict[str, str] = {
     "DATABASE_URL": (
         "postgresql+asyncpg://app:${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}@db:5432/app"
     ),
-    "SECRET_KEY": "${SECRET_KEY:?set SECRET_KEY to 32+ random characters}",
     "ALLOWED_ORIGINS": (
         "${ALLOWED_ORIGINS:?set ALLOWED_ORIGINS to the https origins of your frontends}"
     ),

@@ -204,7 +204,8 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         name="rate_limit",
-        summary="Per-client sliding-window rate limits: a global default and stricter auth limits",
+        summary="Per-client sliding-window rate limits: a default on every route, and "
+        "stricter ones other features set on their paths",
         when=lambda a: a["rate_limit"] != "off",
         example={"rate_limit": "memory"},
         # limits: only its parser of the settings' notation ("120/minute"); the counting is
@@ -223,6 +224,17 @@ FEATURES: tuple[Feature, ...] = (
         when=lambda a: a["rate_limit"] == "redis",
         example={"redis": True, "rate_limit": "redis"},
         shared_files=("README.md",),
+    ),
+    Feature(
+        name="rate_limit_credentials",
+        summary="A stricter limit on the endpoints that take a password (login, token, "
+        "registration, refresh, reset, password change), kept closed when the counters fail",
+        when=lambda a: a["rate_limit"] != "off" and a["auth"] == "builtin",
+        example={"rate_limit": "memory"},
+        shared_files=("README.md",),
+        integration="app.integrations.rate_limit_credentials",
+        after=("rate_limit",),  # adds its limit to the limiter's
+        settings_class="app.integrations.rate_limit_credentials:CredentialRateLimitSettings",
     ),
     Feature(
         name="metrics",
@@ -322,7 +334,10 @@ FEATURES: tuple[Feature, ...] = (
         dependencies=("aiosmtplib>=5,<6",),
         dev_dependencies=("aiosmtpd>=1.4,<2",),
         integration="app.integrations.email.integration",
-        after=("worker",),  # with the worker, its outbox queues mails on the worker's broker
+        # With the worker, its outbox queues mails on the worker's broker; its settings say
+        # when logins wait for a verified address, over the accounts' (wired later, listed
+        # earlier in AppSettings).
+        after=("worker", "accounts"),
         settings_class="app.integrations.email.settings:EmailSettings",
         # SMTP_HOST: the suite's own SMTP server (tests/plugins/smtp_server.py); EMAIL_FROM named
         # as production requires, so the worker starts in production with the run's values.
@@ -365,9 +380,29 @@ FEATURES: tuple[Feature, ...] = (
         "tokens, password changes, the first admin; Argon2id hashes, its own signed access tokens",
         when=lambda a: a["auth"] == "builtin",
         example={"auth": "builtin"},
-        shared_files=("app/bootstrap/migrate.py",),
+        shared_files=(
+            "README.md",
+            ".env.development",
+            "app/bootstrap/migrate.py",
+            "deploy/kubernetes/README.md",
+            "deploy/kubernetes/migrate/job.yaml",
+        ),
         integration="app.integrations.accounts.integration",
+        settings_class="app.integrations.accounts.settings:AccountSettings",
+        # A key the template publishes (production refuses it), and hashing cheap enough for a
+        # suite that registers hundreds of users.
+        test_environment={
+            "SECRET_KEY": '"test-only-key-0123456789abcdef0123456789abcdef"',
+            "PASSWORD_HASH_TIME_COST": '"1"',
+            "PASSWORD_HASH_MEMORY_COST_KIB": '"1024"',
+            "PASSWORD_HASH_PARALLELISM": '"1"',
+        },
+        # Production refuses the test key: a random one per run.
+        production_test_environment={"SECRET_KEY": "secrets.token_urlsafe(48)"},
         test_plugins=("tests.plugins.accounts",),
+        compose_environment={
+            "SECRET_KEY": "${SECRET_KEY:?set SECRET_KEY to 32+ random characters}",
+        },
     ),
     Feature(
         name="oidc",
@@ -377,7 +412,7 @@ FEATURES: tuple[Feature, ...] = (
         # Mail flows need the service's own passwords (copier.yml refuses email with oidc).
         example={"auth": "oidc", "email": False},
         # Its users may have no address, username or password: the model's types say so.
-        shared_files=("app/api/deps.py", "app/models/user.py"),
+        shared_files=("README.md", "app/api/deps.py", "app/models/user.py"),
         # PyJWT with `cryptography`: RSA and EC signatures; httpx fetches the issuer's metadata
         # and keys.
         dependencies=("pyjwt[crypto]>=2.10,<3", "httpx>=0.28"),

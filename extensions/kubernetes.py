@@ -20,22 +20,21 @@ if TYPE_CHECKING:
 # Core settings a production deployment must supply from a Secret (the rest of the core settings
 # have production defaults or come from the ConfigMap in deploy/kubernetes/configmap.yaml).
 CORE_SECRETS: tuple[tuple[str, str], ...] = (
-    ("SECRET_KEY", "change-me-to-48-random-characters"),
     ("DATABASE_URL", "postgresql://app:change-me@postgres:5432/app"),
 )
-# Read by the migrate Job alone (scripts/migrate.sh creates the first admin from them), so the
-# API pods never hold the admin's password. Optional: without them no admin is created. The
-# password placeholder is one the production password policy refuses.
-MIGRATE_SECRETS: tuple[tuple[str, str], ...] = (
-    ("FIRST_SUPERUSER_EMAIL", "admin@example.com"),
-    ("FIRST_SUPERUSER_PASSWORD", "changeme"),
-)
+# What secret.example.yaml shows for a secret whose .env.example line is empty, where "change-me"
+# would not read as what to put there. Each is refused (the password by the password policy).
+SECRET_PLACEHOLDERS: dict[str, str] = {
+    "FIRST_SUPERUSER_EMAIL": "admin@example.com",
+    "FIRST_SUPERUSER_PASSWORD": "changeme",
+}
 
 
 def secret_env(features: Iterable[Feature], slug: str, *, pod: str = "api") -> list[dict[str, Any]]:
     """Container `env` entries reading each secret setting a pod reads from the Secret
-    `<slug>-secrets`: the API's (every setting), the migrate Job's (those and MIGRATE_SECRETS),
-    or the worker's (only its settings: its process loads nothing else).
+    `<slug>-secrets`: the API's (every setting but those marked `migrate_only`), the migrate
+    Job's (those too: the first admin's password reaches no API pod), or the worker's (only its
+    settings: its process loads nothing else).
 
     Settings production requires are required keys (a missing key stops the pod before it
     starts); optional secrets (e.g. SENTRY_DSN) are `optional: true`.
@@ -49,14 +48,14 @@ def secret_env(features: Iterable[Feature], slug: str, *, pod: str = "api") -> l
             if setting.secret
         ]
     else:
+        secrets = [s for feature in features for s in feature.settings if s.secret]
         entries = [(name, True) for name, _ in CORE_SECRETS] + [
             (setting.name, setting.required_in_production)
-            for feature in features
-            for setting in feature.settings
-            if setting.secret
+            for setting in secrets
+            if not setting.migrate_only
         ]
-    if pod == "migrate":
-        entries += [(name, False) for name, _ in MIGRATE_SECRETS]
+        if pod == "migrate":
+            entries += [(s.name, s.required_in_production) for s in secrets if s.migrate_only]
     return [
         {
             "name": name,
@@ -75,6 +74,7 @@ def secret_env(features: Iterable[Feature], slug: str, *, pod: str = "api") -> l
 def secret_examples(features: Iterable[Feature]) -> list[tuple[str, str]]:
     """Placeholder values for deploy/kubernetes/secret.example.yaml (never applied as is)."""
     examples = list(CORE_SECRETS)
+    migrate_only = []
     for feature in features:
         for setting in feature.settings:
             if setting.secret:
@@ -84,8 +84,9 @@ def secret_examples(features: Iterable[Feature]) -> list[tuple[str, str]]:
                 value = feature.compose_environment.get(setting.name, setting.example)
                 if "${" in value:
                     value = "change-me"
-                examples.append((setting.name, value))
-    return examples + list(MIGRATE_SECRETS)
+                value = SECRET_PLACEHOLDERS.get(setting.name, value)
+                (migrate_only if setting.migrate_only else examples).append((setting.name, value))
+    return examples + migrate_only
 
 
 def _compose_default(feature: Feature, name: str) -> str | None:

@@ -11,7 +11,9 @@ feature table (features.py) never repeats it.
   .env.example, deployments and docs need: ``description`` (the line's comment), its default
   (the line's value, unless ``examples`` names another), ``SecretStr`` or
   ``json_schema_extra={"secret": True}`` (taken from the Kubernetes Secret, never the
-  ConfigMap), and ``require_in_production(self, "NAME")`` in the class (a required Secret key).
+  ConfigMap), ``json_schema_extra={"migrate_only": True}`` (handed to the migrate Job alone),
+  and no default or ``require_in_production(self, "NAME")`` in the class (a required Secret
+  key).
 
 Both are read once per process (the context hook runs per rendered file).
 """
@@ -44,8 +46,12 @@ class Setting:
     doc: str  # the comment above that line: the field's description
     # Credentials, or URLs that may embed them: deployments take them from a Secret.
     secret: bool = False
-    # The settings class refuses production without it (kept for the Kubernetes Secret).
+    # The settings class refuses production without it (kept for the Kubernetes Secret): a
+    # field with no default, or one its class names in `require_in_production(...)`.
     required_in_production: bool = False
+    # Read by the migrations' process alone (json_schema_extra={"migrate_only": True}, e.g. the
+    # first admin's password): a deployment hands it to the migrate Job, never the API's pods.
+    migrate_only: bool = False
 
 
 def rendered_path(template_path: str) -> str:
@@ -153,7 +159,8 @@ def _setting(item: ast.AnnAssign, required: set[str], where: str) -> Setting:
         example=_env_value(value),
         doc=description,
         secret="SecretStr" in ast.unparse(item.annotation) or bool(extra.get("secret")),
-        required_in_production=name in required,
+        required_in_production=name in required or not _has_default(item.value),
+        migrate_only=bool(extra.get("migrate_only")),
     )
 
 

@@ -54,18 +54,30 @@ def settings_fields(project: Path, answers: dict[str, Any]) -> dict[str, str]:
     return fields
 
 
+def _without_default(item: ast.AnnAssign) -> bool:
+    if item.value is None:
+        return True
+    value = item.value
+    if isinstance(value, ast.Call) and ast.unparse(value.func) == "Field":
+        return not value.args and not {k.arg for k in value.keywords} & {
+            "default",
+            "default_factory",
+        }
+    return False
+
+
 def production_required(project: Path, answers: dict[str, Any]) -> set[str]:
-    """Fields production refuses to start without: those without a default in the core's
-    `Settings` or in `ProductionRules`, and those an integration's class names in
-    `require_in_production(...)`."""
+    """Fields production refuses to start without: those without a default in a settings class
+    (the core's `Settings`, `ProductionRules`, an integration's: the other environments' rules
+    may give one), and those an integration's class names in `require_in_production(...)`."""
     required: set[str] = set()
     for name in settings_files(answers):
         for cls in _settings_classes(ast.parse((project / name).read_text())):
-            if cls.name in {"Settings", "ProductionRules"}:
+            if not cls.name.startswith(("Development", "Testing")):
                 required |= {
                     item.target.id
                     for item in _fields(cls)
-                    if item.value is None and isinstance(item.target, ast.Name)
+                    if _without_default(item) and isinstance(item.target, ast.Name)
                 }
             for node in ast.walk(cls):
                 if isinstance(node, ast.Call) and ast.unparse(node.func) == "require_in_production":

@@ -16,17 +16,12 @@ from typing import Any
 from alembic.config import Config
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import update
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.bootstrap.settings import AppSettings
 from app.main import create_app
-from app.models.role import Role
-from app.models.user import User
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-PASSWORD = "quartz-otter-58-violet"
 # Who may call a route (tests/test_api/test_route_access.py holds every route to its rule).
 PUBLIC, USER, ADMIN = "public", "signed-in user", "admin"
 
@@ -104,54 +99,6 @@ def client_for(application: FastAPI, address: str = "127.0.0.1") -> AsyncClient:
     return AsyncClient(transport=transport, base_url="http://testserver")
 
 
-def user_payload(**overrides: str) -> dict[str, str]:
-    payload = {"email": "test@example.com", "username": "testuser", "password": PASSWORD}
-    payload.update(overrides)
-    return payload
-
-
 def log_records(stream: io.StringIO) -> list[dict[str, Any]]:
     """The JSON log lines written to `stream`, parsed."""
     return [json.loads(line) for line in stream.getvalue().splitlines()]
-
-
-async def sign_up(
-    client: AsyncClient, engine: AsyncEngine, username: str, role: Role = Role.USER
-) -> tuple[str, dict[str, str]]:
-    """Register `username` (address `<username>@example.com`) through the API, give it `role`
-    in the database (no route makes an admin out of nobody), and log in: its id and headers."""
-    response = await client.post(
-        "/api/v1/auth/register",
-        json=user_payload(email=f"{username}@example.com", username=username),
-    )
-    assert response.status_code == 201, response.text
-    user_id: str = response.json()["id"]
-    if role is not Role.USER:
-        async with engine.begin() as connection:
-            await connection.execute(
-                update(User).where(User.id == uuid.UUID(user_id)).values(role=role)
-            )
-    return user_id, bearer(await log_in(client, username))
-
-
-async def log_in(client: AsyncClient, username: str, password: str = PASSWORD) -> dict[str, Any]:
-    """A new login session of `username`: the token pair, as /auth/login answers it."""
-    response = await client.post(
-        "/api/v1/auth/login", json={"username": username, "password": password}
-    )
-    assert response.status_code == 200, response.text
-    tokens: dict[str, Any] = response.json()
-    return tokens
-
-
-async def refresh_status(client: AsyncClient, tokens: dict[str, Any]) -> int:
-    """What /auth/refresh answers for a token pair's refresh token: 200 while its session lives."""
-    response = await client.post(
-        "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
-    )
-    return response.status_code
-
-
-def bearer(tokens: dict[str, Any]) -> dict[str, str]:
-    """The Authorization header of a token pair's access token."""
-    return {"Authorization": f"Bearer {tokens['access_token']}"}

@@ -60,7 +60,7 @@ def test_secret_and_preflight_commands(docs_project: RenderedProject) -> None:
     }
 
     ok(shell(docs_project.path, preflight, complete))
-    # Without SECRET_KEY the shipped placeholder in .env.production is read, and refused.
+    # Without SECRET_KEY (empty is unset) production refuses to start, naming it.
     refused = shell(docs_project.path, preflight, {**complete, "SECRET_KEY": ""})
     assert refused.returncode == 1
     assert (

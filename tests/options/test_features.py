@@ -91,7 +91,8 @@ def test_each_feature_owns_exactly_the_paths_whose_condition_names_it() -> None:
             ]
             assert named, f"{template_path}: its condition names no feature"
             # The last feature the conditions name owns the file (a file of two features, e.g.
-            # `'rate_limit' in features and 'accounts' in features`, is the latter's).
+            # `'rate_limit_redis' in features and 'rate_limit_credentials' in features`, is the
+            # latter's).
             assert named[-1] == owners[rendered], (template_path, owners[rendered])
 
 

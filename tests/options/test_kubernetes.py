@@ -221,10 +221,11 @@ def test_pods_get_exactly_the_settings_the_service_reads(deployed: RenderedProje
         for variable, ref in from_secret.items():
             assert ref["key"] == variable
             assert ref.get("optional", False) == (variable not in pod_requires), variable
-        # The first admin's credentials reach the migrate Job only, never a serving pod.
+        # The first admin's credentials (with the service's own accounts) reach the migrate
+        # Job only, never a serving pod.
         bootstrap = {"FIRST_SUPERUSER_EMAIL", "FIRST_SUPERUSER_PASSWORD"}
         if name == f"{slug}-migrate":
-            assert bootstrap <= set(from_secret)
+            assert (bootstrap <= set(from_secret)) == ("accounts" in on), name
         else:
             assert not bootstrap & set(from_secret), name
         read_from_secret |= set(from_secret)
@@ -243,7 +244,7 @@ def test_pods_get_exactly_the_settings_the_service_reads(deployed: RenderedProje
         for setting in feature.settings
         if setting.required_in_production
     }
-    assert marked == required - {"SECRET_KEY", "DATABASE_URL", "ALLOWED_ORIGINS", "ALLOWED_HOSTS"}
+    assert marked == required - {"DATABASE_URL", "ALLOWED_ORIGINS", "ALLOWED_HOSTS"}
     assert config["data"]["ENVIRONMENT"] == "production"
     assert config["data"]["MIGRATE_ON_START"] == "false"
 

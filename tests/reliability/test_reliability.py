@@ -264,7 +264,8 @@ def test_redis_outage_bypasses_cache_closes_auth_follows_the_limiter_policy_and_
         assert checks["database"]["status"] == "up"
         uncached = httpx.get(report, headers=as_admin, timeout=10)
         assert uncached.status_code == 200  # cache bypassed, not an error
-        # Without its counters the login limit cannot hold: the auth routes fail closed...
+        # Without its counters the login limit cannot hold: the credential routes' stricter
+        # limit (rate_limit_credentials) fails closed...
         login = httpx.post(
             f"{service}/api/v1/auth/login",
             json={"username": "reliable", "password": PASSWORD},

@@ -2,7 +2,7 @@
 
 The values come from a scan of the repository (extensions/published.py: random-looking tokens,
 and anything assigned to a name like SECRET_KEY, token or password); the verdict comes from the
-rendered service's own rules (app/core/secret_key.py with app/core/published_keys.py), loaded
+rendered service's own rules (app/core/secret_key.py with app/integrations/accounts/published_keys.py), loaded
 from a render.
 """
 
@@ -20,10 +20,10 @@ from tests.modules import load_module
 
 @pytest.fixture(scope="module")
 def refusals(default_project: RenderedProject) -> tuple[ModuleType, frozenset[str]]:
-    core = default_project.path / "app" / "core"
-    rules = load_module(core / "secret_key.py", "rendered_secret_key")
+    app = default_project.path / "app"
+    rules = load_module(app / "core" / "secret_key.py", "rendered_secret_key")
     published: frozenset[str] = load_module(
-        core / "published_keys.py", "rendered_published_keys"
+        app / "integrations" / "accounts" / "published_keys.py", "rendered_published_keys"
     ).PUBLISHED_KEY_DIGESTS
     return rules, published
 

@@ -298,7 +298,8 @@ def test_service_serves_in_production_on_postgresql_and_redis(
             prefix,
             WEB_CONCURRENCY="2",
             # Exactly what the probes below spend before the rate-limit probe: the admin's
-            # login, registering twice, logging in, and the two bad logins.
+            # login, registering twice, logging in, and the two bad logins (auth=builtin: the
+            # credential routes' limit, rate_limit_credentials; auth=oidc has no such routes).
             RATE_LIMIT_AUTH="6/minute",
             # A proxy that is not this test client: its X-Forwarded-For is not believed.
             FORWARDED_ALLOW_IPS="10.255.255.1",
@@ -336,14 +337,14 @@ def test_service_serves_in_production_on_postgresql_and_redis(
                 _probe_metrics(client)
             if "cache" in on:
                 _probe_cache(client, admin_token, token)
-            # RATE_LIMIT_AUTH=5/minute above is spent by the core probes: the mail routes are
-            # probed in production by the email scenario (rate limiting off), fuzzed in all-on.
-            if "email" in on and "rate_limit" not in on:
+            # RATE_LIMIT_AUTH above is spent by the core probes: the mail routes are probed in
+            # production by the email scenario (rate limiting off), fuzzed in all-on.
+            if "email" in on and "rate_limit_credentials" not in on:
                 _probe_mail(client)
             if "worker" in on:
                 _probe_worker(installed_project, client, token, env)
             # Its budget is the password routes' (RATE_LIMIT_AUTH): auth=oidc has none.
-            if "rate_limit" in on and "accounts" in on:
+            if "rate_limit_credentials" in on:
                 _probe_rate_limit(client)
 
 
@@ -454,7 +455,11 @@ def test_production_refuses_to_start_with_a_one_line_error(
     complete = production_environment(
         "postgresql://app@127.0.0.1:1/app", "redis://127.0.0.1:1/0", "refusals"
     )
-    needs = {"METRICS_TOKEN": "metrics", "EMAIL_LINK_BASE_URL": "email"}.get(variable)
+    needs = {
+        "SECRET_KEY": "accounts",
+        "METRICS_TOKEN": "metrics",
+        "EMAIL_LINK_BASE_URL": "email",
+    }.get(variable)
     if needs and needs not in options_on(installed_project.answers):
         pytest.skip(f"{needs} is off: no {variable} to require")
     result = installed_project.uv("run", "scripts/start.sh", env={**complete, **env})
@@ -538,12 +543,10 @@ def test_production_refuses_every_value_the_kubernetes_manifests_ship(
 
     assert refusals.pop("") is None  # the real values start it
     assert set(refusals) == checked & set(shipped)
-    assert {
-        "ALLOWED_ORIGINS",
-        "ALLOWED_HOSTS",
-        "FORWARDED_ALLOW_IPS",
-        "SECRET_KEY",
-        "DATABASE_URL",
-    } <= set(refusals)
+    assert {"ALLOWED_ORIGINS", "ALLOWED_HOSTS", "FORWARDED_ALLOW_IPS", "DATABASE_URL"} <= set(
+        refusals
+    )
+    # The service's own accounts sign with a key of the deployer's; a provider's tokens need none.
+    assert ("SECRET_KEY" in refusals) == ("accounts" in options_on(installed_project.answers))
     for name, refusal in refusals.items():
         assert name in (refusal or ""), (name, refusal)

@@ -45,6 +45,10 @@ def template(tmp_path: Path) -> TemplateRepo:
     return repo
 
 
+# The settings the next version renames one of (the service's own accounts').
+ACCOUNT_SETTINGS = "app/integrations/accounts/settings.py"
+
+
 def release_next_version(template: TemplateRepo) -> None:
     """v1.1.0: a new file, an edited shared file, and a setting renamed through a migration."""
     template.rename_everywhere("ACCESS_TOKEN_EXPIRE_MINUTES", "ACCESS_TOKEN_TTL_MINUTES")
@@ -160,8 +164,9 @@ def test_update_keeps_user_changes_and_applies_template_changes(
     assert (project / "docs/RUNBOOK.md").read_text() == "# Runbook\n"
     tokens_module = (project / "app/core/tokens.py").read_text()
     assert "Access tokens (HS256), a verifier" in tokens_module
-    assert "ACCESS_TOKEN_TTL_MINUTES" in config
-    assert "ACCESS_TOKEN_EXPIRE_MINUTES" not in config
+    account_settings = (project / ACCOUNT_SETTINGS).read_text()
+    assert "ACCESS_TOKEN_TTL_MINUTES" in account_settings
+    assert "ACCESS_TOKEN_EXPIRE_MINUTES" not in account_settings
     assert "ACCESS_TOKEN_TTL_MINUTES" in (project / "app/services/auth_service.py").read_text()
     # The user-owned .env was migrated, not overwritten.
     assert (project / ".env").read_text() == "ACCESS_TOKEN_TTL_MINUTES=45\n"
@@ -323,11 +328,11 @@ def test_conflicting_edit_leaves_markers_that_are_listed_and_the_pre_commit_hook
     template: TemplateRepo, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     project = copy_project(template, tmp_path / "project", MINIMAL, "v1.0.0")
-    config = project / "app/core/config.py"
+    config = project / ACCOUNT_SETTINGS
     config.write_text(
         config.read_text().replace(
-            "ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=15,",
-            "ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=60,",
+            "ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(\n        default=15,",
+            "ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(\n        default=60,",
         )
     )
     commit_all(project, "longer tokens")
@@ -339,18 +344,18 @@ def test_conflicting_edit_leaves_markers_that_are_listed_and_the_pre_commit_hook
     # The update names the file last (migrations/conflicts.py), and the documented one-liner too.
     printed = capfd.readouterr().err
     assert "copier update left conflicts in 1 file(s)" in printed
-    assert "\n  app/core/config.py\n" in printed
-    assert git(project, "diff", "--name-only", "--diff-filter=U").split() == ["app/core/config.py"]
+    assert f"\n  {ACCOUNT_SETTINGS}\n" in printed
+    assert git(project, "diff", "--name-only", "--diff-filter=U").split() == [ACCOUNT_SETTINGS]
     assert CONFLICT_MARKERS.search(config.read_text())
     others = [
         name
         for name, content in tree(project).items()
-        if name != "app/core/config.py"
+        if name != ACCOUNT_SETTINGS
         and CONFLICT_MARKERS.search(content.decode(errors="replace"))
     ]
     assert others == []
     hook = subprocess.run(
-        ["pre-commit", "run", "check-merge-conflict", "--files", "app/core/config.py"],
+        ["pre-commit", "run", "check-merge-conflict", "--files", ACCOUNT_SETTINGS],
         cwd=project,
         env={
             **project_environment(),

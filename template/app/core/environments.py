@@ -11,14 +11,13 @@ from __future__ import annotations
 import types
 from typing import ClassVar, TypeVar, cast
 
-from pydantic import SecretStr, field_validator
+from pydantic import field_validator
 from sqlalchemy.engine import make_url
 
 from app.core.config import CommaSeparated, Environment, LogLevel, ProcessSettings, Settings
 from app.core.edge import ANY, documentation_networks, origin_is_secure
 from app.core.logging import LogFormat
-from app.core.published_keys import PUBLISHED_KEY_DIGESTS
-from app.core.secret_key import HOW_TO_GENERATE, is_placeholder, key_weaknesses
+from app.core.secret_key import is_placeholder
 
 
 class DevelopmentProcessRules(ProcessSettings):
@@ -43,14 +42,6 @@ class ProductionRules(ProductionProcessRules, Settings):
     ALLOWED_HOSTS: CommaSeparated
     DOCS_ENABLED: bool = False
     HSTS_ENABLED: bool = True
-
-    @field_validator("SECRET_KEY")
-    @classmethod
-    def refuse_weak_secret(cls, value: SecretStr) -> SecretStr:
-        problems = key_weaknesses(value.get_secret_value(), PUBLISHED_KEY_DIGESTS)
-        if problems:
-            raise ValueError(f"is not a random key: it {', '.join(problems)}; {HOW_TO_GENERATE}")
-        return value
 
     @field_validator("DATABASE_URL")
     @classmethod
@@ -120,13 +111,11 @@ class TestingProcessRules(ProcessSettings):
 
 
 class TestingRules(TestingProcessRules, Settings):
-    """Hermetic: reads no dotenv file, and hashes passwords cheaply so the suite stays fast."""
+    """Hermetic: reads no dotenv file. An integration's test values (a key, cheap password
+    hashing) come from the suite's environment (tests/features.py), not from here: the core
+    names no integration's settings."""
 
-    SECRET_KEY: SecretStr = SecretStr("test-only-key-0123456789abcdef0123456789abcdef")
     DATABASE_URL: str = "sqlite+aiosqlite:///./test.db"
-    PASSWORD_HASH_TIME_COST: int = 1
-    PASSWORD_HASH_MEMORY_COST_KIB: int = 1024
-    PASSWORD_HASH_PARALLELISM: int = 1
 
 
 # The rules of settings built on the core's `Settings` (the API's, the migrations').

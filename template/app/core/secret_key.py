@@ -1,10 +1,11 @@
-"""How production judges a SECRET_KEY before signing anything with it.
+"""How production judges a key before signing anything with it (the service's own accounts'
+SECRET_KEY), and the placeholders no secret may hold (a database URL's password too).
 
 A key that signs access tokens (HS256) must be random: long enough, and none of the shapes
 people type or copy instead (one character over and over, "abcdef…", "1234…", a short block
 repeated), and none of the keys published in the template this service came from (examples,
-the development and test keys: app/core/published_keys.py). The rules refuse about 1 in 100,000
-random hex keys and no measurable share of `secrets.token_urlsafe` keys.
+the development and test keys: app/integrations/accounts/published_keys.py). The rules refuse
+about 1 in 100,000 random hex keys and no measurable share of `secrets.token_urlsafe` keys.
 
 Standard library only: the template's own tests load this file by path.
 """

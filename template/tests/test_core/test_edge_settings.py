@@ -3,7 +3,6 @@ and production's refusals on top."""
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,6 @@ def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.Monke
     monkeypatch.chdir(tmp_path)
     for name in ("FORWARDED_ALLOW_IPS", "ALLOWED_HOSTS_EXEMPT_PATHS"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(48))
     monkeypatch.setenv("DATABASE_URL", "postgresql://app:pw@db:5432/app")
     monkeypatch.setenv("ALLOWED_ORIGINS", "https://app.example.com")
     monkeypatch.setenv("ALLOWED_HOSTS", "api.example.com")

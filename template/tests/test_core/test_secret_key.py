@@ -1,26 +1,15 @@
-"""Production refuses keys that are short, patterned or published, and says how to make one."""
+"""What makes a key weak: short, patterned or published (app/core/secret_key.py). Production's
+refusal of a weak SECRET_KEY is tested with the accounts that sign with it
+(test_account_settings.py)."""
 
 from __future__ import annotations
 
 import random
 import string
-from pathlib import Path
 
 import pytest
 
-from app.bootstrap.settings import AppSettings
-from app.core.config_loading import ConfigurationError, load_settings
-from app.core.environments import TestingRules
-from app.core.published_keys import PUBLISHED_KEY_DIGESTS
-from app.core.secret_key import HOW_TO_GENERATE, key_weaknesses, published_digest
-from tests.support import PROJECT_ROOT
-
-
-def _dotenv_value(path: Path, name: str) -> str:
-    for line in path.read_text().splitlines():
-        if line.startswith(f"{name}="):
-            return line.split("=", 1)[1]
-    raise AssertionError(f"{name} is not in {path}")
+from app.core.secret_key import key_weaknesses
 
 
 @pytest.mark.parametrize(
@@ -51,38 +40,4 @@ def test_random_keys_are_accepted(alphabet: str, length: int) -> None:
     generator = random.Random(20261202)  # noqa: S311 - stands in for secrets, reproducibly
     for _ in range(200):
         key = "".join(generator.choices(alphabet, k=length))
-        assert key_weaknesses(key, PUBLISHED_KEY_DIGESTS) == [], key
-
-
-def test_the_keys_this_project_ships_are_published() -> None:
-    development_key = _dotenv_value(PROJECT_ROOT / ".env.development", "SECRET_KEY")
-    testing_key = TestingRules.model_fields["SECRET_KEY"].default.get_secret_value()
-    for key in (development_key, testing_key):
-        assert published_digest(key) in PUBLISHED_KEY_DIGESTS
-        assert "is published in the template's files" in key_weaknesses(key, PUBLISHED_KEY_DIGESTS)
-
-
-@pytest.mark.parametrize(
-    "key",
-    [
-        "a" * 40,
-        "1234567890" * 4,
-        "test-only-key-0123456789abcdef0123456789abcdef",
-    ],
-)
-def test_production_refuses_a_weak_key_saying_how_to_make_one(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, key: str
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SECRET_KEY", key)
-    monkeypatch.setenv("DATABASE_URL", "postgresql://app:pw@db:5432/app")
-    monkeypatch.setenv("ALLOWED_ORIGINS", "https://app.example.com")
-    monkeypatch.setenv("ALLOWED_HOSTS", "api.example.com")
-
-    with pytest.raises(ConfigurationError) as raised:
-        load_settings("production", AppSettings)
-
-    message = str(raised.value)
-    assert "SECRET_KEY is not a random key" in message
-    assert HOW_TO_GENERATE in message
-    assert key not in message
+        assert key_weaknesses(key) == [], key

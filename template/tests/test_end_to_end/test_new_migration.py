@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import shutil
 import sqlite3
 import subprocess
@@ -82,7 +81,6 @@ def run(root: Path, *command: str) -> subprocess.CompletedProcess[str]:
     environment = {
         **os.environ,
         "ENVIRONMENT": "development",
-        "SECRET_KEY": secrets.token_urlsafe(48),
         "DATABASE_URL": f"sqlite+aiosqlite:///{root / 'dev.db'}",
     }
     return subprocess.run(  # noqa: S603 - the project's own scripts, in a scratch copy

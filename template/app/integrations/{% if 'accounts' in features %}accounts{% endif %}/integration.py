@@ -12,18 +12,18 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from app.core.config import Settings
 from app.core.errors import service_unavailable_response
 from app.core.hooks import LifespanHook
 from app.core.password_hashing import PasswordHasher, PasswordHashingBusyError
 from app.core.tokens import AccessTokenVerifier
 from app.db.reads import RowReader
+from app.integrations.accounts.settings import AccountSettings
 from app.services.identity_service import IdentityService
 
 logger = logging.getLogger(__name__)
 
 
-def password_hasher(settings: Settings) -> PasswordHasher:
+def password_hasher(settings: AccountSettings) -> PasswordHasher:
     return PasswordHasher(
         time_cost=settings.PASSWORD_HASH_TIME_COST,
         memory_cost_kib=settings.PASSWORD_HASH_MEMORY_COST_KIB,
@@ -39,7 +39,7 @@ async def handle_hashing_busy(_request: Request, exc: Exception) -> JSONResponse
     return service_unavailable_response(retry_after_seconds=1)
 
 
-def install(app: FastAPI, settings: Settings) -> LifespanHook:
+def install(app: FastAPI, settings: AccountSettings) -> LifespanHook:
     app.add_exception_handler(PasswordHashingBusyError, handle_hashing_busy)
 
     def hook(application: FastAPI) -> AbstractAsyncContextManager[None]:
@@ -49,7 +49,7 @@ def install(app: FastAPI, settings: Settings) -> LifespanHook:
 
 
 @asynccontextmanager
-async def open_accounts(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+async def open_accounts(app: FastAPI, settings: AccountSettings) -> AsyncIterator[None]:
     hasher = password_hasher(settings)
     reader: RowReader = app.state.row_reader
     tokens = AccessTokenVerifier(
