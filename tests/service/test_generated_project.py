@@ -439,7 +439,7 @@ def test_a_first_production_start_names_every_variable_the_after_copy_message_li
         ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS"),
         ({"FORWARDED_ALLOW_IPS": "*"}, "FORWARDED_ALLOW_IPS"),
         ({"SECRET_KEY": "a" * 48}, "SECRET_KEY"),
-        # Migrations read only the core's settings: the app itself refuses this one.
+        # Migrations off: the app itself refuses this one (scripts/migrate.sh would too).
         ({"METRICS_TOKEN": "", "MIGRATE_ON_START": "false"}, "METRICS_TOKEN"),
         # Links with tokens over plain http to another host.
         (
