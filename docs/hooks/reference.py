@@ -7,7 +7,8 @@
   value in each environment (the rules of ``app/core/environments.py``), the meaning written
   above it in the rendered ``.env.example``, the option (``extensions/features.py``) that adds
   it, and every other environment variable the rendered service, its scripts and its compose
-  file read.
+  file read; and, for an option that takes the place of one all-on has (``oidc``, of
+  ``accounts``), its settings from a render with it on.
 
 Neither page exists in ``docs/``: nothing can drift from the template, and nothing is
 hand-maintained. The hook never writes into the repository (the render goes to a temp dir).
@@ -22,6 +23,7 @@ import re
 import sys
 import tempfile
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -187,8 +189,8 @@ def all_on_answers(context: ModuleType) -> dict[str, Any]:
         {name: spec[name].get("default") for name in spec if name in asked}
     )
     enabled = {feature.name for feature in table.enabled_features(answers)}
-    # An alternative of a feature all-on has (oidc: accounts) is left out: docs/oidc.md lists
-    # its settings.
+    # An alternative of a feature all-on has (oidc: accounts) is left out: the page takes its
+    # settings from a render of its own (left_out).
     missing = [
         f.name
         for f in table.FEATURES
@@ -199,22 +201,37 @@ def all_on_answers(context: ModuleType) -> dict[str, Any]:
     return answers
 
 
-def render_all_on(destination: Path) -> Path:
+def left_out(context: ModuleType, answers: dict[str, Any]) -> list[tuple[Any, dict[str, Any]]]:
+    """The features with settings `answers` leave off (alternatives of features they turn on:
+    oidc, of accounts), each with the answers that turn it on in their place."""
+    table = context.features
+    enabled = {feature.name for feature in table.enabled_features(answers)}
+    return [
+        (feature, {**answers, **feature.example})
+        for feature in table.FEATURES
+        if feature.settings and feature.name not in enabled
+    ]
+
+
+def render(destination: Path, answers: dict[str, Any]) -> Path:
     import copier  # the template's dev environment has it; imported late to keep hooks light
 
-    project = destination / "all-on"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # DirtyLocalWarning: the working tree is what we document
         copier.run_copy(
             str(ROOT),
-            str(project),
-            data=all_on_answers(load_context_module()),
+            str(destination),
+            data=answers,
             defaults=True,
             unsafe=True,
             quiet=True,
             vcs_ref="HEAD",
         )
-    return project
+    return destination
+
+
+def render_all_on(destination: Path) -> Path:
+    return render(destination / "all-on", all_on_answers(load_context_module()))
 
 
 @dataclass
@@ -535,8 +552,8 @@ def _refused(name: str, messages: list[str]) -> str:
     return " or ".join(f"“{name} {message}”" for message in dict.fromkeys(messages))
 
 
-def configuration_markdown(project: Path, context: ModuleType) -> str:
-    settings = project_settings(project, context)
+def _row_writer(project: Path, settings: ProjectSettings) -> Any:
+    """The function writing the table row of a variable of `project`'s settings."""
     by_environment = settings.rules
     _, docs = parse_dotenv(project / ".env.example")
     test_values = {
@@ -583,6 +600,17 @@ def configuration_markdown(project: Path, context: ModuleType) -> str:
         cells = [_code(name), _code(kind), *(value_in(env, name) for env in ENVIRONMENTS)]
         return "| " + " | ".join(_cell(c) for c in [*cells, meaning]) + " |"
 
+    return row
+
+
+def configuration_markdown(
+    project: Path, context: ModuleType, alternatives: Sequence[tuple[Any, Path]] = ()
+) -> str:
+    """The page, from the all-on render `project` and, for each feature all-on leaves out (an
+    alternative of one it has), a render with that feature on."""
+    settings = project_settings(project, context)
+    by_environment = settings.rules
+    row = _row_writer(project, settings)
     header = [
         "| variable | type | development | production | test | meaning |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -592,7 +620,8 @@ def configuration_markdown(project: Path, context: ModuleType) -> str:
         "",
         "<!-- Generated at build time by docs/hooks/reference.py from an all-on render. -->",
         "",
-        "Generated when the site is built, from a render of the template with every option on:",
+        "Generated when the site is built, from a render of the template with every option on",
+        "(and, for an option that takes another's place, such as `oidc`, a render with it on):",
         "the fields of `app/core/config.py` and of each option's settings class beside its code",
         "(types, bounds, the default under each environment's rules in",
         "`app/core/environments.py` and the dotenv files they read), the comment above each",
@@ -629,6 +658,26 @@ def configuration_markdown(project: Path, context: ModuleType) -> str:
             *header,
             *(row(name) for name in cls.fields),
         ]
+    shown = {feature.name for feature, _ in settings.options}
+    for feature, alternative in alternatives:
+        other = project_settings(alternative, context)
+        other_row = _row_writer(alternative, other)
+        [cls] = [cls for f, cls in other.options if f.name == feature.name]
+        replaced = sorted(shown - {f.name for f, _ in other.options})
+        answers = " ".join(
+            f"`{question}={str(value).lower() if isinstance(value, bool) else value}`"
+            for question, value in feature.example.items()
+        )
+        lines += [
+            "",
+            f"## `{feature.name}` option",
+            "",
+            f"{feature.summary}; `{feature.settings_class}`. Not in the all-on render: {answers}"
+            f" turns it on in place of {', '.join(f'`{name}`' for name in replaced)}.",
+            "",
+            *header,
+            *(other_row(name) for name in cls.fields),
+        ]
     settings_names = {name for cls in settings.all_classes() for name in cls.fields}
     others = process_variables(project, settings_names)
     lines += [
@@ -656,9 +705,14 @@ def configuration_markdown(project: Path, context: ModuleType) -> str:
 
 @cache
 def _configuration_cached(stamp: tuple[float, ...]) -> str:
+    context = load_context_module()
     with tempfile.TemporaryDirectory(prefix="docs-render-") as temp:
         project = render_all_on(Path(temp))
-        return configuration_markdown(project, load_context_module())
+        alternatives = [
+            (feature, render(Path(temp) / feature.name, answers))
+            for feature, answers in left_out(context, all_on_answers(context))
+        ]
+        return configuration_markdown(project, context, alternatives)
 
 
 def _sources_stamp() -> tuple[float, ...]:

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import yaml
 
+from extensions.features import FEATURES
 from tests.docs.commands import documented
 from tests.docs.shell import git_status_without_bytecode, with_uv_on_path
 from tests.helpers import TEMPLATE_ROOT, RenderedProject, free_port
@@ -76,6 +77,10 @@ def test_configuration_page_lists_every_setting_of_the_all_on_render(
     assert len(fields) > 40
     missing = {name for name in fields | variables if f"<code>{name}</code>" not in page}
     assert missing == set()
+    # Every option's settings, an option all-on leaves out for another (oidc) included.
+    every_option = {setting.name for feature in FEATURES for setting in feature.settings}
+    assert {name for name in every_option if f"<code>{name}</code>" not in page} == set()
+    assert "<code>OIDC_ISSUER_URL</code>" in page
     for environment in ("development", "production", "test"):
         assert f"<th>{environment}</th>" in page
 
