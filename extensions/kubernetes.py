@@ -79,11 +79,13 @@ def secret_examples(features: Iterable[Feature]) -> list[tuple[str, str]]:
         for setting in feature.settings:
             if setting.secret:
                 # The value a container beside the service would use, e.g. redis://redis:6379/0;
-                # where compose passes the operator's own value through, a placeholder the
-                # service refuses.
+                # where compose requires the operator's own value, a placeholder the service
+                # refuses; where compose makes it optional (SMTP_PASSWORD: a relay without
+                # authentication), its default, so the example sets nothing by mistake.
                 value = feature.compose_environment.get(setting.name, setting.example)
                 if "${" in value:
-                    value = "change-me"
+                    optional = _compose_default(feature, setting.name)
+                    value = "change-me" if optional is None else optional
                 value = SECRET_PLACEHOLDERS.get(setting.name, value)
                 (migrate_only if setting.migrate_only else examples).append((setting.name, value))
     return examples + migrate_only
