@@ -9,6 +9,11 @@ Every fetch starts at least OIDC_KEYS_REFRESH_INTERVAL_SECONDS after the previou
 callers arriving while one is in flight wait for it instead of starting their own: made-up key
 ids, however many, cost the provider one fetch per interval. A failed fetch keeps what was
 cached, so a provider outage leaves verification working on the keys the service holds.
+
+With no key cached at all (a provider that was down when the service started), every request
+is a 503 until a fetch succeeds, so waiting a whole interval after a blip would cost a minute
+of outage: failed fetches are retried after 1 s, then twice as long each time, up to the
+interval. That is a handful of fetches more in the first interval, then one per interval.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 
+# The first retry after a failed fetch when no key is cached; each further one waits twice as long.
+FIRST_RETRY_SECONDS = 1.0
 # Real metadata and key sets are a few KiB; past this the answer is not one (and is not read
 # into memory whole).
 MAX_DOCUMENT_BYTES = 512 * 1024
@@ -75,6 +82,8 @@ class ProviderKeys:
         self._cached: _Cached | None = None
         self._last_fetch_started: float | None = None
         self._fetch: asyncio.Task[None] | None = None
+        # Fetches failed in a row while no key was cached: they set the wait before the next.
+        self._failures_without_keys = 0
 
     @property
     def has_keys(self) -> bool:
@@ -147,17 +156,28 @@ class ProviderKeys:
             return self._fetch
         now = self._clock()
         last = self._last_fetch_started
-        if last is not None and now - last < self._refresh_interval:
+        if last is not None and now - last < self._wait_before_next_fetch():
             return None
         self._last_fetch_started = now
         self._fetch = asyncio.create_task(self._fetch_and_keep(), name="oidc-provider-keys")
         return self._fetch
 
+    def _wait_before_next_fetch(self) -> float:
+        if self._cached is not None or not self._failures_without_keys:
+            return self._refresh_interval
+        backoff = FIRST_RETRY_SECONDS * 2.0 ** min(self._failures_without_keys - 1, 30)
+        return min(backoff, self._refresh_interval)
+
     async def _fetch_and_keep(self) -> None:
         try:
             self._cached = await self._fetched()
+            self._failures_without_keys = 0
         except _FETCH_FAILURES as exc:
-            state = "keeping the cached keys" if self._cached else "no key cached"
+            if self._cached is None:
+                self._failures_without_keys += 1
+                state = f"no key cached; next try in {self._wait_before_next_fetch():g} s"
+            else:
+                state = "keeping the cached keys"
             logger.warning("OIDC provider keys not fetched (%s): %s", state, exc)
         finally:
             self._fetch = None
