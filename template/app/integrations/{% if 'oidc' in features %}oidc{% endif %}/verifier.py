@@ -34,6 +34,7 @@ from typing import Any, TypeGuard
 
 import jwt
 
+from app.core.bounded_cache import BoundedCache
 from app.integrations.oidc.access_token import VerifiedAccessToken
 from app.integrations.oidc.errors import InvalidAccessTokenError
 from app.integrations.oidc.provider_documents import ACCEPTED_ALGORITHMS
@@ -71,9 +72,8 @@ class OidcTokenVerifier:
         self._audience = audience
         self._leeway = leeway_seconds
         self._roles = roles
-        self._cache_size = cache_size
         # Token -> its verified content and the key that verified it.
-        self._accepted: dict[str, tuple[VerifiedAccessToken, str]] = {}
+        self._accepted = BoundedCache[str, tuple[VerifiedAccessToken, str]](cache_size)
 
     @property
     def keys(self) -> ProviderKeys:
@@ -87,24 +87,15 @@ class OidcTokenVerifier:
             accepted, kid = remembered
             moment = time.time() if now is None else now
             if accepted.expires_at.timestamp() + self._leeway <= moment:
-                del self._accepted[token]
+                self._accepted.discard(token)
                 raise InvalidAccessTokenError("ExpiredSignatureError: Signature has expired")
             if self._keys.still_publishes(kid):
                 return accepted
             # The provider dropped the key since: verified in full again (and refused).
-            del self._accepted[token]
+            self._accepted.discard(token)
         verified, kid = await self._verify(token)
-        self._remember(token, verified, kid)
+        self._accepted.put(token, (verified, kid))
         return verified
-
-    def _remember(self, token: str, verified: VerifiedAccessToken, kid: str) -> None:
-        if self._cache_size == 0:
-            return
-        if len(self._accepted) >= self._cache_size:
-            # The oldest entry goes first (dicts keep insertion order): a token still in use
-            # comes back after one more verification.
-            del self._accepted[next(iter(self._accepted))]
-        self._accepted[token] = (verified, kid)
 
     async def _verify(self, token: str) -> tuple[VerifiedAccessToken, str]:
         algorithm, kid = _algorithm_and_kid(token)
