@@ -2,9 +2,10 @@
 
 Anything written in the template's files (examples in the docs, the development and test keys,
 constants in its tests, digests) is public, so a generated service must refuse it as its
-SECRET_KEY. A render lists the SHA-256 digests of these values (app/integrations/accounts/published_keys.py);
-tests/rendering/test_secret_keys.py checks that a rendered production service refuses every
-value this scan finds, with the rules of app/core/secret_key.py.
+SECRET_KEY. A render lists the SHA-256 digests of these values
+(app/integrations/accounts/published_keys.py); tests/rendering/test_secret_keys.py checks that a
+rendered production service refuses every value this scan finds, with the rules of
+app/core/secret_key.py.
 """
 
 from __future__ import annotations

@@ -159,7 +159,7 @@ def _setting(item: ast.AnnAssign, required: set[str], where: str) -> Setting:
         example=_env_value(value),
         doc=description,
         secret="SecretStr" in ast.unparse(item.annotation) or bool(extra.get("secret")),
-        required_in_production=name in required or not _has_default(item.value),
+        required_in_production=name in required or not has_default(item.value),
         migrate_only=bool(extra.get("migrate_only")),
     )
 
@@ -231,7 +231,7 @@ def _fields_with_default(path: str, class_name: str, root: Path) -> dict[str, bo
     if node is None:
         raise ValueError(f"template/{path}: no class {class_name}")
     return {
-        item.target.id: _has_default(item.value)
+        item.target.id: has_default(item.value)
         for item in node.body
         if isinstance(item, ast.AnnAssign)
         and isinstance(item.target, ast.Name)
@@ -239,14 +239,16 @@ def _fields_with_default(path: str, class_name: str, root: Path) -> dict[str, bo
     }
 
 
-def _has_default(value: ast.expr | None) -> bool:
+def has_default(value: ast.expr | None) -> bool:
+    """Whether a field's value in a class body (`= 3`, `= Field(default=...)`) gives a default:
+    not a bare annotation, `...` or `Field(...)` without one."""
     if value is None or (isinstance(value, ast.Constant) and value.value is Ellipsis):
         return False
     if isinstance(value, ast.Call) and ast.unparse(value.func) == "Field":
         keywords = {keyword.arg for keyword in value.keywords}
         given = value.args[0] if value.args else None
         return bool({"default", "default_factory"} & keywords) or (
-            given is not None and _has_default(given)
+            given is not None and has_default(given)
         )
     return True
 
@@ -258,4 +260,4 @@ def core_production_required(root: Path = TEMPLATE_DIR) -> tuple[str, ...]:
     core = _fields_with_default(*_CORE_SETTINGS, root)
     rules = _fields_with_default(*_PRODUCTION_RULES, root)
     merged = {**core, **rules}  # the rules' declaration wins; the core's order comes first
-    return tuple(name for name, has_default in merged.items() if not has_default)
+    return tuple(name for name, defaulted in merged.items() if not defaulted)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from extensions.features import FEATURES, module_files
+from extensions.sources import has_default
 from tests.scenarios import options_on
 
 CONFIG = "app/core/config.py"
@@ -54,18 +55,6 @@ def settings_fields(project: Path, answers: dict[str, Any]) -> dict[str, str]:
     return fields
 
 
-def _without_default(item: ast.AnnAssign) -> bool:
-    if item.value is None:
-        return True
-    value = item.value
-    if isinstance(value, ast.Call) and ast.unparse(value.func) == "Field":
-        return not value.args and not {k.arg for k in value.keywords} & {
-            "default",
-            "default_factory",
-        }
-    return False
-
-
 def production_required(project: Path, answers: dict[str, Any]) -> set[str]:
     """Fields production refuses to start without: those without a default in a settings class
     (the core's `Settings`, `ProductionRules`, an integration's: the other environments' rules
@@ -77,7 +66,7 @@ def production_required(project: Path, answers: dict[str, Any]) -> set[str]:
                 required |= {
                     item.target.id
                     for item in _fields(cls)
-                    if _without_default(item) and isinstance(item.target, ast.Name)
+                    if not has_default(item.value) and isinstance(item.target, ast.Name)
                 }
             for node in ast.walk(cls):
                 if isinstance(node, ast.Call) and ast.unparse(node.func) == "require_in_production":

@@ -350,8 +350,7 @@ def test_conflicting_edit_leaves_markers_that_are_listed_and_the_pre_commit_hook
     others = [
         name
         for name, content in tree(project).items()
-        if name != ACCOUNT_SETTINGS
-        and CONFLICT_MARKERS.search(content.decode(errors="replace"))
+        if name != ACCOUNT_SETTINGS and CONFLICT_MARKERS.search(content.decode(errors="replace"))
     ]
     assert others == []
     hook = subprocess.run(
