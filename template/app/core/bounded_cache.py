@@ -10,7 +10,8 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
-class BoundedCache(Generic[K, V]):
+# Generic[...] rather than `class BoundedCache[K, V]`: the service may target Python 3.11.
+class BoundedCache(Generic[K, V]):  # noqa: UP046, RUF100
     """At most `size` entries (0: none). Past it the entry stored longest ago goes first: a key
     still in use comes back after one more computation. Storing a key again makes it the
     newest. Not thread-safe: one event loop uses it."""
