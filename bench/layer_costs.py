@@ -204,7 +204,7 @@ def main() -> None:
 
     row = loop.run_until_complete(real_reader.first(_USER_BY_ID, user_id=user_id))
     identity._reader = RowOnce(row)
-    cache_size = identity._tokens._cache_size
+    cache_size = app.state.settings.ACCESS_TOKEN_CACHE_SIZE
     figures["application without middleware: GET /users/me, user read stubbed"] = cpu_microseconds(
         request_call(app, "/api/v1/users/me", authorised), count
     )
